@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/check"
+	"github.com/verdict-dev/verdict/policies/library"
+)
+
+type checkOptions struct {
+	streams   IOStreams
+	policies  []string
+	output    string
+	operation string
+	namespace string
+	inventory []string
+	inputs    []string
+	op        policies.Operation
+}
+
+func newCheckCmd(streams IOStreams) *cobra.Command {
+	o := &checkOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "check [-p PATH]... [-o FORMAT] FILE|DIR|- ...",
+		Short: "Judge manifests with the policies, as the admission webhook would",
+		Long: `Judge each object of the manifests against the policies (the embedded default set without -p),
+as the API server would present it to admission after kubectl apply.
+
+Exit status: 0 when nothing is denied, 1 when any policy denies, 2 on bad input or a bad policy.
+Warnings and audit findings never fail the run.`,
+		Example: `  verdict check deploy.yaml
+  verdict check -p policies/ -o json manifests/
+  kustomize build overlays/prod | verdict check -p policies/ -o github -`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(args); err != nil {
+				return withCode(exitBadInput, err)
+			}
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.policies, "policies", "p", nil, "policy file or folder (repeatable); default: the embedded policy set")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(check.Formats, "|"))
+	f.StringVar(&o.operation, "operation", "CREATE", "admission operation to judge under: CREATE|UPDATE|DELETE")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
+	f.StringArrayVar(&o.inventory, "inventory", nil, "objects for data.inventory of referential Gatekeeper policies (repeatable)")
+	return cmd
+}
+
+func (o *checkOptions) complete(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("no manifests given: name files, folders, or - for standard input")
+	}
+	o.inputs = args
+	op, ok := policies.ParseOperation(o.operation)
+	if !ok || op == policies.Connect {
+		return fmt.Errorf("--operation %q: must be CREATE, UPDATE or DELETE", o.operation)
+	}
+	o.op = op
+	for _, f := range check.Formats {
+		if o.output == f {
+			return nil
+		}
+	}
+	return fmt.Errorf("--output %q: must be one of %s", o.output, strings.Join(check.Formats, ", "))
+}
+
+func (o *checkOptions) run(cmd *cobra.Command) error {
+	report, err := check.Run(cmd.Context(), check.Options{
+		Policies:  o.policies,
+		Library:   library.FS,
+		Inputs:    o.inputs,
+		Stdin:     o.streams.In,
+		Operation: o.op,
+		Namespace: o.namespace,
+		Inventory: o.inventory,
+	})
+	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	for _, w := range report.Warnings {
+		fmt.Fprintln(o.streams.ErrOut, "warning:", w)
+	}
+	if err := report.Write(o.streams.Out, o.output); err != nil {
+		return withCode(exitBadInput, err)
+	}
+	if report.Denied() {
+		return withCode(exitFindings, nil)
+	}
+	return nil
+}

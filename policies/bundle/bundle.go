@@ -1,0 +1,152 @@
+package bundle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+
+	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/manifest"
+	"github.com/verdict-dev/verdict/policies/vap"
+)
+
+// Options say where the policies come from and what else they may read.
+type Options struct {
+	// Paths are files and folders of policies; "-" is Stdin. Empty means the embedded library.
+	Paths []string
+	Stdin io.Reader
+	// Library is the policy set used when Paths is empty.
+	Library fs.FS
+	// Objects are further objects the policies may read: params, Namespaces and CRDs among the
+	// inputs of `verdict check`.
+	Objects []manifest.Document
+	// Inventory are the objects Gatekeeper templates see in data.inventory.
+	Inventory []manifest.Document
+}
+
+// Bundle is a compiled policy set. It is immutable and safe for concurrent use.
+type Bundle struct {
+	resources *manifest.Resources
+	store     *policies.Store
+	vap       *vap.Set
+	// Warnings are things about the policies worth telling the user, such as a binding without its
+	// policy. They are not errors.
+	Warnings []string
+	// Policies counts the compiled policies of each format, for logs and readiness.
+	Policies int
+}
+
+// Load reads and compiles a policy set.
+func Load(ctx context.Context, opts Options) (*Bundle, error) {
+	docs, err := readPolicies(opts)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(ctx, docs, opts.Objects)
+}
+
+// Compile compiles policy documents; objects are further params, namespaces and CRDs.
+func Compile(_ context.Context, docs []manifest.Document, objects []manifest.Document) (*Bundle, error) {
+	b := &Bundle{resources: manifest.BuiltinResources(), store: policies.NewStore()}
+	var errs []error
+	all := append(append([]manifest.Document(nil), docs...), objects...)
+	for _, d := range all {
+		if manifest.IsCRD(d.Object) {
+			if err := b.resources.AddCRD(d.Object); err != nil {
+				errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+			}
+		}
+	}
+	for _, d := range all {
+		if !isPolicyKind(d) {
+			b.store.Add(d.Object)
+		}
+	}
+	set, warnings, err := vap.Compile(docs, vap.Options{Resources: b.resources, Store: b.store})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	b.vap = set
+	b.Warnings = append(b.Warnings, warnings...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	b.Policies = set.Len()
+	return b, nil
+}
+
+func isPolicyKind(d manifest.Document) bool {
+	return vap.Handles(d.Object)
+}
+
+// readPolicies reads every policy file of the options.
+func readPolicies(opts Options) ([]manifest.Document, error) {
+	if len(opts.Paths) == 0 {
+		if opts.Library == nil {
+			return nil, errors.New("no policies: give --policies or build with the embedded library")
+		}
+		return readFS(opts.Library)
+	}
+	files, err := manifest.Files(opts.Paths, isPolicyFile)
+	if err != nil {
+		return nil, err
+	}
+	var docs []manifest.Document
+	var errs []error
+	for _, f := range files {
+		d, err := manifest.ReadFile(f, opts.Stdin)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		docs = append(docs, d...)
+	}
+	return docs, errors.Join(errs...)
+}
+
+func isPolicyFile(p string) bool { return manifest.IsManifestFile(p) }
+
+// readFS reads every policy file of an embedded library, in name order.
+func readFS(fsys fs.FS) ([]manifest.Document, error) {
+	var names []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isPolicyFile(p) {
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var docs []manifest.Document
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		d, err := manifest.Decode(path.Join("library", n), data)
+		if err != nil {
+			return nil, fmt.Errorf("embedded library: %w", err)
+		}
+		docs = append(docs, d...)
+	}
+	return docs, nil
+}
+
+// Resources is the kind-to-resource table of the bundle: built-in kinds and CRDs it was given.
+func (b *Bundle) Resources() *manifest.Resources { return b.resources }
+
+// Validate judges a request against every validating policy of the bundle.
+func (b *Bundle) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
+	var out policies.Outcome
+	out.Merge(b.vap.Validate(ctx, req))
+	return out
+}

@@ -1,0 +1,117 @@
+package cel
+
+import (
+	"sync"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
+	"k8s.io/apiserver/pkg/cel/environment"
+)
+
+// Spec is what a validating policy expresses in CEL, in ValidatingAdmissionPolicy's shape.
+type Spec struct {
+	// Name names the policy in match-condition errors.
+	Name             string
+	Variables        []admissionregistrationv1.Variable
+	MatchConditions  []admissionregistrationv1.MatchCondition
+	Validations      []admissionregistrationv1.Validation
+	AuditAnnotations []admissionregistrationv1.AuditAnnotation
+	HasParams        bool
+	FailurePolicy    *admissionregistrationv1.FailurePolicyType
+}
+
+// Validator is a compiled Spec. It is kube-apiserver's own validator.
+type Validator = validating.Validator
+
+var (
+	baseEnvOnce sync.Once
+	baseEnv     *environment.EnvSet
+)
+
+// BaseEnv is the environment of the API server's admission policies at its default compatibility
+// version, built once per process.
+func BaseEnv() *environment.EnvSet {
+	baseEnvOnce.Do(func() {
+		baseEnv = environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
+	})
+	return baseEnv
+}
+
+// mode is the environment expressions are compiled in: kube-apiserver compiles new or changed
+// expressions in the NewExpressions environment and refuses those that fail there, so verdict
+// compiles every expression there once, at load.
+const mode = environment.NewExpressions
+
+// Compile compiles spec. The field paths of errors start at fld (for a VAP, "spec").
+func Compile(spec Spec, fld *field.Path) (Validator, field.ErrorList) {
+	optionalVars := plugincel.OptionalVariableDeclarations{HasParams: spec.HasParams, HasAuthorizer: true}
+	messageVars := plugincel.OptionalVariableDeclarations{HasParams: spec.HasParams, HasAuthorizer: false}
+
+	compiler, err := plugincel.NewCompositedCompiler(BaseEnv())
+	if err != nil {
+		return nil, field.ErrorList{field.InternalError(fld, err)}
+	}
+	var errs field.ErrorList
+	for i, v := range spec.Variables {
+		res := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, optionalVars, mode)
+		if res.Error != nil {
+			errs = append(errs, field.Invalid(fld.Child("variables").Index(i).Child("expression"), v.Expression, res.Error.Error()))
+		}
+	}
+
+	validations := make([]plugincel.ExpressionAccessor, len(spec.Validations))
+	messages := make([]plugincel.ExpressionAccessor, len(spec.Validations))
+	for i, v := range spec.Validations {
+		validations[i] = &validating.ValidationCondition{Expression: v.Expression, Message: v.Message, Reason: v.Reason}
+		if v.MessageExpression != "" {
+			messages[i] = &validating.MessageExpressionCondition{MessageExpression: v.MessageExpression}
+		}
+	}
+	annotations := make([]plugincel.ExpressionAccessor, len(spec.AuditAnnotations))
+	for i, a := range spec.AuditAnnotations {
+		annotations[i] = &validating.AuditAnnotationCondition{Key: a.Key, ValueExpression: a.ValueExpression}
+	}
+	conditions := make([]plugincel.ExpressionAccessor, len(spec.MatchConditions))
+	for i := range spec.MatchConditions {
+		conditions[i] = (*matchconditions.MatchCondition)(&spec.MatchConditions[i])
+	}
+
+	validationEval := compiler.CompileCondition(validations, optionalVars, mode)
+	messageEval := compiler.CompileCondition(messages, messageVars, mode)
+	annotationEval := compiler.CompileCondition(annotations, optionalVars, mode)
+	var matcher matchconditions.Matcher
+	if len(conditions) > 0 {
+		conditionEval := compiler.CompileCondition(conditions, optionalVars, mode)
+		errs = append(errs, locate(compiler, conditionEval, conditions, optionalVars, fld.Child("matchConditions"), "expression")...)
+		matcher = matchconditions.NewMatcher(conditionEval, spec.FailurePolicy, "policy", "validate", spec.Name)
+	}
+	errs = append(errs, locate(compiler, validationEval, validations, optionalVars, fld.Child("validations"), "expression")...)
+	errs = append(errs, locate(compiler, messageEval, messages, messageVars, fld.Child("validations"), "messageExpression")...)
+	errs = append(errs, locate(compiler, annotationEval, annotations, optionalVars, fld.Child("auditAnnotations"), "valueExpression")...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return validating.NewValidator(validationEval, matcher, annotationEval, messageEval, spec.FailurePolicy, nil), nil
+}
+
+// locate turns the compile errors of a condition into field errors. The condition reports its errors
+// without their index, so only when there are any is each expression compiled again to find which.
+func locate(compiler *plugincel.CompositedCompiler, eval plugincel.ConditionEvaluator, exprs []plugincel.ExpressionAccessor,
+	vars plugincel.OptionalVariableDeclarations, fld *field.Path, child string) field.ErrorList {
+	if len(eval.CompilationErrors()) == 0 {
+		return nil
+	}
+	var errs field.ErrorList
+	for i, e := range exprs {
+		if e == nil {
+			continue
+		}
+		if res := compiler.CompileCELExpression(e, vars, mode); res.Error != nil {
+			errs = append(errs, field.Invalid(fld.Index(i).Child(child), e.GetExpression(), res.Error.Error()))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,147 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+
+	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/manifest"
+)
+
+// Options are the inputs of a check.
+type Options struct {
+	// Policies are policy files and folders; empty means Library.
+	Policies []string
+	Library  fs.FS
+	// Inputs are the manifests to judge: files, folders, or "-" for Stdin.
+	Inputs []string
+	Stdin  io.Reader
+	// Operation is the admission operation to judge under (CREATE when empty).
+	Operation policies.Operation
+	// Namespace is the namespace of namespaced objects that name none ("default" when empty).
+	Namespace string
+	// Inventory are further objects that referential policies see in data.inventory.
+	Inventory []string
+}
+
+// Report is the outcome of a check.
+type Report struct {
+	Results []Result `json:"results"`
+	Summary Summary  `json:"summary"`
+	// Warnings are notes about the policies or inputs that are not findings.
+	Warnings []string `json:"-"`
+	// all holds every result and a placeholder for each object without findings, for JUnit.
+	all []Result
+}
+
+// Result is one finding of one policy about one object.
+type Result struct {
+	File       string `json:"file"`
+	Document   int    `json:"document"`
+	Line       int    `json:"-"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+	Policy     string `json:"policy"`
+	Binding    string `json:"binding"`
+	Engine     string `json:"engine"`
+	Action     string `json:"action"`
+	Message    string `json:"message"`
+}
+
+// Summary counts the objects judged, and those with at least one denial or warning.
+type Summary struct {
+	Objects int `json:"objects"`
+	Denied  int `json:"denied"`
+	Warned  int `json:"warned"`
+}
+
+// Denied reports whether any policy denied any object.
+func (r *Report) Denied() bool { return r.Summary.Denied > 0 }
+
+// Run loads the policies and judges every input object. Its error is bad input or a bad policy.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	inputs, err := readInputs(opts.Inputs, opts.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	inventory, err := readInputs(opts.Inventory, opts.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bundle.Load(ctx, bundle.Options{
+		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
+		Objects: inputs, Inventory: append(inventory, inputs...),
+	})
+	if err != nil {
+		return nil, err
+	}
+	op := opts.Operation
+	if op == "" {
+		op = policies.Create
+	}
+	report := &Report{Results: []Result{}, Warnings: b.Warnings}
+	var errs []error
+	for _, d := range inputs {
+		req, err := bundle.RequestFor(b.Resources(), d.Object, op, opts.Namespace)
+		if err != nil {
+			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+			continue
+		}
+		outcome := b.Validate(ctx, req)
+		report.add(d, req, outcome)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return report, nil
+}
+
+func (r *Report) add(d manifest.Document, req *policies.Request, o policies.Outcome) {
+	r.Summary.Objects++
+	var denied, warned bool
+	base := Result{
+		File: d.File, Document: d.Index, Line: d.Line,
+		APIVersion: d.Object.GetAPIVersion(), Kind: d.Object.GetKind(),
+		Namespace: req.Namespace, Name: req.Name,
+	}
+	if len(o.Findings) == 0 {
+		r.all = append(r.all, base)
+	}
+	for _, f := range o.Findings {
+		res := base
+		res.Policy, res.Binding, res.Engine, res.Action, res.Message = f.Policy, f.Binding, string(f.Engine), string(f.Action), f.Message
+		r.Results = append(r.Results, res)
+		r.all = append(r.all, res)
+		denied = denied || f.Action == policies.Deny
+		warned = warned || f.Action == policies.Warn
+	}
+	if denied {
+		r.Summary.Denied++
+	}
+	if warned {
+		r.Summary.Warned++
+	}
+}
+
+func readInputs(paths []string, stdin io.Reader) ([]manifest.Document, error) {
+	files, err := manifest.Files(paths, manifest.IsManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	var docs []manifest.Document
+	var errs []error
+	for _, f := range files {
+		d, err := manifest.ReadFile(f, stdin)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		docs = append(docs, d...)
+	}
+	return docs, errors.Join(errs...)
+}

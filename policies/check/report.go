@@ -1,0 +1,292 @@
+package check
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Formats lists the output formats of Write.
+var Formats = []string{"table", "json", "yaml", "junit", "sarif", "github"}
+
+// Write writes the report in one of Formats.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "", "table":
+		return r.writeTable(w)
+	case "json":
+		return writeJSON(w, r)
+	case "yaml":
+		data, err := yaml.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	case "junit":
+		return r.writeJUnit(w)
+	case "sarif":
+		return writeJSON(w, r.sarif())
+	case "github":
+		return r.writeGitHub(w)
+	}
+	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// object names a result's object as kubectl does: Kind/namespace/name, or Kind/name without namespace.
+func (res *Result) object() string {
+	if res.Namespace == "" {
+		return res.Kind + "/" + res.Name
+	}
+	return res.Kind + "/" + res.Namespace + "/" + res.Name
+}
+
+func (res *Result) source() string { return fmt.Sprintf("%s#%d", res.File, res.Document) }
+
+func (res *Result) policyName() string {
+	if res.Binding == "" || res.Binding == res.Policy {
+		return res.Policy
+	}
+	return res.Policy + " (" + res.Binding + ")"
+}
+
+func (r *Report) writeTable(w io.Writer) error {
+	if len(r.Results) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACTION\tPOLICY\tOBJECT\tSOURCE\tMESSAGE")
+		for i := range r.Results {
+			res := &r.Results[i]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.Action, res.policyName(), res.object(), res.source(), oneLine(res.Message))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	_, err := fmt.Fprintf(w, "%d %s checked: %d denied, %d warned\n", r.Summary.Objects, plural(r.Summary.Objects, "object"), r.Summary.Denied, r.Summary.Warned)
+	return err
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r", ""), "\n", " ") }
+
+// JUnit: one test case per object, failing on its denials; warnings and audits go to system-out.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Name    string       `xml:"name,attr"`
+	Tests   int          `xml:"tests,attr"`
+	Failure int          `xml:"failures,attr"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name    string      `xml:"name,attr"`
+	Tests   int         `xml:"tests,attr"`
+	Failure int         `xml:"failures,attr"`
+	Cases   []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func (r *Report) writeJUnit(w io.Writer) error {
+	suite := junitSuite{Name: "verdict check"}
+	for _, obj := range r.objects() {
+		c := junitCase{Name: obj.results[0].object(), Classname: obj.results[0].source()}
+		var denials, notes []string
+		for _, res := range obj.results {
+			if res.Policy == "" {
+				continue // an object without findings
+			}
+			line := fmt.Sprintf("%s: %s", res.policyName(), oneLine(res.Message))
+			if res.Action == "deny" {
+				denials = append(denials, line)
+			} else {
+				notes = append(notes, res.Action+" "+line)
+			}
+		}
+		if len(denials) > 0 {
+			c.Failure = &junitFailure{Message: denials[0], Type: "deny", Text: strings.Join(denials, "\n")}
+			suite.Failure++
+		}
+		c.SystemOut = strings.Join(notes, "\n")
+		suite.Cases = append(suite.Cases, c)
+	}
+	suite.Tests = len(suite.Cases)
+	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+type objectResults struct{ results []Result }
+
+// objects groups results by object, in input order; objects without findings are kept as a
+// placeholder result with no policy, so that JUnit lists every object judged.
+func (r *Report) objects() []objectResults {
+	var out []objectResults
+	index := map[string]int{}
+	for _, res := range r.all {
+		key := fmt.Sprintf("%s#%d/%s/%s/%s", res.File, res.Document, res.Kind, res.Namespace, res.Name)
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, objectResults{})
+		}
+		out[i].results = append(out[i].results, res)
+	}
+	return out
+}
+
+// SARIF 2.1.0, as GitHub code scanning reads it.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string       `json:"id"`
+	ShortDescription sarifMessage `json:"shortDescription"`
+}
+
+type sarifMessage struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	Level     string          `json:"level"`
+	Message   sarifMessage    `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+var sarifLevels = map[string]string{"deny": "error", "warn": "warning", "audit": "note"}
+
+func (r *Report) sarif() sarifLog {
+	rules := map[string]bool{}
+	run := sarifRun{
+		Tool:    sarifTool{Driver: sarifDriver{Name: "verdict", InformationURI: "https://github.com/verdict-dev/verdict", Rules: []sarifRule{}}},
+		Results: []sarifResult{},
+	}
+	for i := range r.Results {
+		res := &r.Results[i]
+		if !rules[res.Policy] {
+			rules[res.Policy] = true
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: res.Policy, ShortDescription: sarifMessage{Text: "policy " + res.Policy}})
+		}
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: res.File}}}
+		if res.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: res.Line}
+		}
+		run.Results = append(run.Results, sarifResult{
+			RuleID:    res.Policy,
+			Level:     sarifLevels[res.Action],
+			Message:   sarifMessage{Text: fmt.Sprintf("%s: %s", res.object(), res.Message)},
+			Locations: []sarifLocation{loc},
+		})
+	}
+	sort.Slice(run.Tool.Driver.Rules, func(i, j int) bool { return run.Tool.Driver.Rules[i].ID < run.Tool.Driver.Rules[j].ID })
+	return sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{run},
+	}
+}
+
+// GitHub workflow commands: ::error file=F,line=L,title=T::message
+var githubLevels = map[string]string{"deny": "error", "warn": "warning", "audit": "notice"}
+
+func (r *Report) writeGitHub(w io.Writer) error {
+	for i := range r.Results {
+		res := &r.Results[i]
+		props := "file=" + escapeProperty(res.File)
+		if res.Line > 0 {
+			props += fmt.Sprintf(",line=%d", res.Line)
+		}
+		props += ",title=" + escapeProperty(res.policyName())
+		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", githubLevels[res.Action], props, escapeData(res.object()+": "+res.Message)); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d %s checked: %d denied, %d warned\n", r.Summary.Objects, plural(r.Summary.Objects, "object"), r.Summary.Denied, r.Summary.Warned)
+	return err
+}
+
+// escapeData and escapeProperty follow the escaping of GitHub's actions/toolkit.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

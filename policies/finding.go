@@ -1,0 +1,88 @@
+package policies
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Action is what a finding does to the request.
+type Action string
+
+// The actions of a finding. Deny refuses the request; Warn and Audit never do.
+const (
+	Deny  Action = "deny"
+	Warn  Action = "warn"
+	Audit Action = "audit"
+)
+
+// Engine names the language that decided.
+type Engine string
+
+// The engines.
+const (
+	CEL  Engine = "cel"
+	Rego Engine = "rego"
+)
+
+// Finding is one thing a policy says about a request: a denial, a warning or an audit record.
+type Finding struct {
+	// Policy and Binding name what decided: a ValidatingAdmissionPolicy and its binding, a Gatekeeper
+	// template and constraint, or a Rego package and an empty binding.
+	Policy  string
+	Binding string
+	Engine  Engine
+	Action  Action
+	// Message is exactly what the API server puts after "denied request: ".
+	Message string
+	// Reason is the status reason for a denial (a VAP validation's reason); empty means Invalid for a
+	// VAP and Forbidden otherwise.
+	Reason metav1.StatusReason
+	// Kind is the format that decided, for reports: ValidatingAdmissionPolicy, ConstraintTemplate, Rego.
+	Kind string
+	// Details is structured data a Gatekeeper violation carries.
+	Details any
+}
+
+// Outcome is everything the validating policies say about one request.
+type Outcome struct {
+	Findings []Finding
+	// AuditAnnotations are keyed "policy/key", as the API server records them.
+	AuditAnnotations map[string]string
+}
+
+// Denied reports whether any finding denies the request.
+func (o *Outcome) Denied() bool {
+	for _, f := range o.Findings {
+		if f.Action == Deny {
+			return true
+		}
+	}
+	return false
+}
+
+// Merge appends the findings and annotations of other.
+func (o *Outcome) Merge(other Outcome) {
+	o.Findings = append(o.Findings, other.Findings...)
+	for k, v := range other.AuditAnnotations {
+		if o.AuditAnnotations == nil {
+			o.AuditAnnotations = map[string]string{}
+		}
+		o.AuditAnnotations[k] = v
+	}
+}
+
+// Validator is a compiled validating policy of any format.
+type Validator interface {
+	// Validate judges one request. Evaluation errors become findings according to the policy's
+	// failure policy; Validate itself never fails.
+	Validate(ctx context.Context, req *Request) Outcome
+}
+
+// ValidatorFunc adapts a function to Validator.
+type ValidatorFunc func(ctx context.Context, req *Request) Outcome
+
+// Validate calls f.
+func (f ValidatorFunc) Validate(ctx context.Context, req *Request) Outcome { return f(ctx, req) }
+
+var _ Validator = ValidatorFunc(nil)

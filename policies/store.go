@@ -1,0 +1,128 @@
+package policies
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// NamespaceNameLabel is the label the API server puts on every namespace.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Store holds the objects that policies may read besides the request: namespaces (for
+// namespaceSelector and the CEL namespaceObject), params (for paramRef) and the Gatekeeper inventory.
+// Fill it with Add, then only read it: readers need no locking.
+type Store struct {
+	byKind map[schema.GroupVersionKind]cache.Indexer
+	order  []*unstructured.Unstructured
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{byKind: map[schema.GroupVersionKind]cache.Indexer{}}
+}
+
+// Add stores obj, replacing an object of the same kind, namespace and name. A Namespace gets the
+// kubernetes.io/metadata.name label the API server gives it.
+func (s *Store) Add(obj *unstructured.Unstructured) {
+	gvk := obj.GroupVersionKind()
+	if gvk.Group == "" && gvk.Kind == "Namespace" {
+		obj = WithNamespaceNameLabel(obj)
+	}
+	idx, ok := s.byKind[gvk]
+	if !ok {
+		idx = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		s.byKind[gvk] = idx
+	}
+	_ = idx.Add(obj) // only fails for objects without metadata, which the loader refuses
+	s.order = append(s.order, obj)
+}
+
+// WithNamespaceNameLabel returns ns with the kubernetes.io/metadata.name label set to its name, copying
+// it only when the label is missing or wrong.
+func WithNamespaceNameLabel(ns *unstructured.Unstructured) *unstructured.Unstructured {
+	l := ns.GetLabels()
+	if l[NamespaceNameLabel] == ns.GetName() {
+		return ns
+	}
+	ns = ns.DeepCopy()
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[NamespaceNameLabel] = ns.GetName()
+	ns.SetLabels(l)
+	return ns
+}
+
+// Objects returns every stored object in the order added.
+func (s *Store) Objects() []*unstructured.Unstructured { return s.order }
+
+// Kinds returns the kinds of the stored objects, sorted.
+func (s *Store) Kinds() []schema.GroupVersionKind {
+	out := make([]schema.GroupVersionKind, 0, len(s.byKind))
+	for k := range s.byKind {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// Lister returns a lister of the objects of one kind (empty if none were added).
+func (s *Store) Lister(gvk schema.GroupVersionKind, resource schema.GroupResource) cache.GenericLister {
+	idx, ok := s.byKind[gvk]
+	if !ok {
+		idx = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	}
+	return cache.NewGenericLister(idx, resource)
+}
+
+// Namespace returns the named namespace. A namespace that was not supplied exists with only the
+// label the API server gives every namespace: in CI a manifest's namespace is rarely among the inputs,
+// and the API server would refuse the object if it did not exist.
+func (s *Store) Namespace(name string) (*corev1.Namespace, error) {
+	if idx, ok := s.byKind[schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}]; ok {
+		if item, exists, _ := idx.GetByKey(name); exists {
+			ns := &corev1.Namespace{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(item.(*unstructured.Unstructured).Object, ns); err != nil {
+				return nil, apierrors.NewInternalError(err)
+			}
+			return ns, nil
+		}
+	}
+	ns := &corev1.Namespace{}
+	ns.APIVersion, ns.Kind = "v1", "Namespace"
+	ns.Name = name
+	ns.Labels = map[string]string{NamespaceNameLabel: name}
+	return ns, nil
+}
+
+// NamespaceLister adapts the store to client-go's NamespaceLister, for the API server's matchers.
+func (s *Store) NamespaceLister() corelisters.NamespaceLister { return namespaceLister{s} }
+
+type namespaceLister struct{ s *Store }
+
+func (l namespaceLister) List(selector labels.Selector) ([]*corev1.Namespace, error) {
+	var out []*corev1.Namespace
+	for _, o := range l.s.Objects() {
+		if o.GetKind() != "Namespace" || o.GroupVersionKind().Group != "" {
+			continue
+		}
+		ns, err := l.s.Namespace(o.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if selector.Matches(labels.Set(ns.Labels)) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
+}
+
+func (l namespaceLister) Get(name string) (*corev1.Namespace, error) { return l.s.Namespace(name) }

@@ -1,0 +1,188 @@
+package vap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/admission"
+	admissionauthorizer "k8s.io/apiserver/pkg/admission/plugin/authorizer"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
+
+	"github.com/verdict-dev/verdict/policies"
+	vcel "github.com/verdict-dev/verdict/policies/cel"
+	"github.com/verdict-dev/verdict/policies/manifest"
+)
+
+// Set is the compiled admission policies of a bundle, with their bindings. It is immutable.
+type Set struct {
+	validating []*validatingHook
+	mutating   []*mutatingHook
+	matcher    generic.PolicyMatcher
+	store      *policies.Store
+}
+
+// Options are what compilation needs besides the policy documents.
+type Options struct {
+	// Resources resolves paramKinds to resources and scopes.
+	Resources *manifest.Resources
+	// Store holds the params and namespaces the policies read.
+	Store *policies.Store
+}
+
+// Compile compiles the policy and binding documents among docs (those for which Handles is true).
+// Every error names its file and document; warnings name bindings without a policy and policies
+// without a binding, which judge nothing.
+func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
+	s := &Set{
+		store:   opts.Store,
+		matcher: generic.NewPolicyMatcher(matching.NewMatcher(opts.Store.NamespaceLister(), nil)),
+	}
+	var errs []error
+	var warnings []string
+	docErr := func(d manifest.Document, err error) {
+		errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
+			Err: fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)})
+	}
+
+	vhooks := map[string]*validatingHook{}
+	vsource := map[string]manifest.Document{}
+	var vbindings []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	vbindingSource := map[string]manifest.Document{}
+	mc := newMutatingCompiler(opts)
+
+	for _, d := range docs {
+		if !Handles(d.Object) {
+			continue
+		}
+		switch d.Object.GetKind() {
+		case KindValidatingPolicy:
+			p, err := decodeValidatingPolicy(d.Object)
+			if err != nil {
+				docErr(d, err)
+				continue
+			}
+			if _, dup := vhooks[p.Name]; dup {
+				docErr(d, fmt.Errorf("defined again (first in %s)", vsource[p.Name].Source()))
+				continue
+			}
+			h, err := compileValidating(p, opts)
+			if err != nil {
+				docErr(d, err)
+				continue
+			}
+			vhooks[p.Name], vsource[p.Name] = h, d
+		case KindValidatingPolicyBinding:
+			b, err := decodeValidatingBinding(d.Object)
+			if err != nil {
+				docErr(d, err)
+				continue
+			}
+			if err := fieldErr(validateValidatingBinding(b)); err != nil {
+				docErr(d, err)
+				continue
+			}
+			if prev, dup := vbindingSource[b.Name]; dup {
+				docErr(d, fmt.Errorf("defined again (first in %s)", prev.Source()))
+				continue
+			}
+			vbindings = append(vbindings, b)
+			vbindingSource[b.Name] = d
+		case KindMutatingPolicy, KindMutatingPolicyBinding:
+			if err := mc.add(d); err != nil {
+				docErr(d, err)
+			}
+		}
+	}
+	for _, b := range vbindings {
+		h, ok := vhooks[b.Spec.PolicyName]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicyBinding %q binds ValidatingAdmissionPolicy %q, which is not among the policies: it judges nothing",
+				vbindingSource[b.Name].Source(), b.Name, b.Spec.PolicyName))
+			continue
+		}
+		h.bindings = append(h.bindings, b)
+	}
+	for name, h := range vhooks {
+		if len(h.bindings) == 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicy %q has no ValidatingAdmissionPolicyBinding: it judges nothing",
+				vsource[name].Source(), name))
+			continue
+		}
+		sort.Slice(h.bindings, func(i, j int) bool { return h.bindings[i].Name < h.bindings[j].Name })
+		s.validating = append(s.validating, h)
+	}
+	sort.Slice(s.validating, func(i, j int) bool { return s.validating[i].policy.Name < s.validating[j].policy.Name })
+
+	mhooks, mwarnings, merrs := mc.compile()
+	s.mutating = mhooks
+	warnings = append(warnings, mwarnings...)
+	errs = append(errs, merrs...)
+	sort.Strings(warnings)
+	if len(errs) > 0 {
+		return nil, warnings, errors.Join(errs...)
+	}
+	return s, warnings, nil
+}
+
+func compileValidating(p *admissionregistrationv1.ValidatingAdmissionPolicy, opts Options) (*validatingHook, error) {
+	if err := fieldErr(validateValidatingPolicy(p)); err != nil {
+		return nil, err
+	}
+	ev, errs := vcel.Compile(vcel.Spec{
+		Name:             p.Name,
+		Variables:        p.Spec.Variables,
+		MatchConditions:  p.Spec.MatchConditions,
+		Validations:      p.Spec.Validations,
+		AuditAnnotations: p.Spec.AuditAnnotations,
+		HasParams:        p.Spec.ParamKind != nil,
+		FailurePolicy:    p.Spec.FailurePolicy,
+	}, field.NewPath("spec"))
+	if err := fieldErr(errs); err != nil {
+		return nil, err
+	}
+	h := &validatingHook{policy: p, evaluator: ev}
+	if pk := p.Spec.ParamKind; pk != nil {
+		gvk, err := paramGVK(pk)
+		if err != nil {
+			return nil, err
+		}
+		h.params = paramsFor(gvk, opts.Resources, opts.Store)
+		if h.params == nil {
+			h.configErr = fmt.Errorf("paramKind kind `%v` not known", pk.String())
+		}
+	}
+	return h, nil
+}
+
+// Empty reports whether the set has no policy that can judge anything.
+func (s *Set) Empty() bool { return len(s.validating) == 0 && len(s.mutating) == 0 }
+
+// Validate judges a request against every ValidatingAdmissionPolicy, in the order of their names.
+func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
+	var out policies.Outcome
+	if len(s.validating) == 0 {
+		return out
+	}
+	a := vcel.Attributes(req)
+	authz := admissionauthorizer.NewCachingAuthorizer(vcel.NoAuthorizer)
+	versioned := map[schema.GroupVersionKind]*admission.VersionedAttributes{}
+	for _, h := range s.validating {
+		if ctx.Err() != nil {
+			out.Findings = append(out.Findings, finding(h.policy.Name, "", policies.Deny, ctx.Err().Error(), ""))
+			break
+		}
+		s.validate(ctx, h, a, authz, versioned, &out)
+	}
+	return out
+}
+
+var _ policies.Validator = (*Set)(nil)
+
+// Len counts the compiled policies that have bindings.
+func (s *Set) Len() int { return len(s.validating) + len(s.mutating) }

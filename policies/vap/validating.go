@@ -1,0 +1,195 @@
+package vap
+
+import (
+	"context"
+	"fmt"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/verdict-dev/verdict/policies"
+	vcel "github.com/verdict-dev/verdict/policies/cel"
+)
+
+// maxAuditAnnotationValueLength is the API server's bound on one audit annotation value.
+const maxAuditAnnotationValueLength = 10 * 1024
+
+// validatingHook is one compiled ValidatingAdmissionPolicy with its bindings, as kube-apiserver's
+// policy source pairs them.
+type validatingHook struct {
+	policy    *admissionregistrationv1.ValidatingAdmissionPolicy
+	bindings  []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	evaluator validating.Validator
+	params    *paramSource // nil without paramKind, or when the kind is unknown
+	// configErr is reported for every matching request under the policy's failurePolicy, as
+	// kube-apiserver reports a policy whose paramKind it cannot resolve.
+	configErr error
+}
+
+func (h *validatingHook) failurePolicy() admissionregistrationv1.FailurePolicyType {
+	if h.policy.Spec.FailurePolicy == nil {
+		return admissionregistrationv1.Fail
+	}
+	return *h.policy.Spec.FailurePolicy
+}
+
+// validate judges one request against one policy and its bindings, with the semantics of
+// kube-apiserver's validating dispatcher, but recording every finding instead of stopping at the first.
+func (s *Set) validate(ctx context.Context, h *validatingHook, a admission.Attributes, authz authorizer.UnconditionalAuthorizer, versioned map[schema.GroupVersionKind]*admission.VersionedAttributes, out *policies.Outcome) {
+	policy := h.policy
+	configError := func(err error, binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+		if h.failurePolicy() == admissionregistrationv1.Ignore {
+			return
+		}
+		msg := fmt.Errorf("failed to configure policy: %w", err).Error()
+		bindingName := ""
+		if binding != nil {
+			msg = fmt.Errorf("failed to configure binding: %w", err).Error()
+			bindingName = binding.Name
+		}
+		out.Findings = append(out.Findings, finding(policy.Name, bindingName, policies.Deny, msg, ""))
+	}
+
+	matches, matchResource, matchKind, err := s.matcher.DefinitionMatches(a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyAccessor(policy))
+	if err != nil {
+		configError(err, nil)
+		return
+	}
+	if !matches {
+		return
+	}
+	if h.configErr != nil {
+		configError(h.configErr, nil)
+		return
+	}
+
+	annotations := newAnnotationCollector()
+	for _, binding := range h.bindings {
+		matches, err := s.matcher.BindingMatches(a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyBindingAccessor(binding))
+		if err != nil {
+			configError(err, binding)
+			continue
+		}
+		if !matches {
+			continue
+		}
+		params, err := h.collectParams(binding, a.GetNamespace())
+		if err != nil {
+			configError(err, binding)
+			continue
+		}
+		va := versioned[matchKind]
+		if va == nil && len(params) > 0 {
+			va, err = admission.NewVersionedAttributes(a, matchKind, vcel.ObjectInterfaces)
+			if err != nil {
+				configError(fmt.Errorf("failed to convert object version: %w", err), binding)
+				continue
+			}
+			versioned[matchKind] = va
+		}
+		var namespace *corev1.Namespace
+		namespaceName := a.GetNamespace()
+		// kube-apiserver gives a Namespace object its own name as namespace; it has none.
+		if gvk := a.GetKind(); gvk.Kind == "Namespace" && gvk.Version == "v1" && gvk.Group == "" {
+			namespaceName = ""
+		}
+		if namespaceName != "" {
+			namespace, err = s.store.Namespace(namespaceName)
+			if err != nil {
+				configError(err, binding)
+				continue
+			}
+		}
+		for _, param := range params {
+			// Params come from manifests, so they always carry apiVersion and kind for CEL.
+			res := h.evaluator.Validate(ctx, matchResource, va, param, namespace, celconfig.RuntimeCELCostBudget, authz)
+			recordDecisions(res, policy.Name, binding, out)
+			for _, an := range res.AuditAnnotations {
+				switch an.Action {
+				case validating.AuditAnnotationActionPublish:
+					v := an.Value
+					if len(v) > maxAuditAnnotationValueLength {
+						v = v[:maxAuditAnnotationValueLength]
+					}
+					annotations.add(an.Key, v)
+				case validating.AuditAnnotationActionError:
+					out.Findings = append(out.Findings, finding(policy.Name, binding.Name, policies.Deny, an.Error, ""))
+				}
+			}
+		}
+	}
+	annotations.publish(policy.Name, out)
+}
+
+func (h *validatingHook) collectParams(binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding, namespace string) ([]runtime.Object, error) {
+	if h.policy.Spec.ParamKind == nil || binding.Spec.ParamRef == nil {
+		return []runtime.Object{nil}, nil
+	}
+	if h.params == nil {
+		return nil, fmt.Errorf("paramKind kind `%v` not known", h.policy.Spec.ParamKind.String())
+	}
+	return generic.CollectParams(h.policy.Spec.ParamKind, h.params.informer, h.params.scope, binding.Spec.ParamRef, namespace, nil, nil)
+}
+
+// recordDecisions turns the validator's decisions into findings, one per validation action of the
+// binding, as kube-apiserver denies, warns and audits.
+func recordDecisions(res validating.ValidateResult, policy string, binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding, out *policies.Outcome) {
+	for _, d := range res.Decisions {
+		if d.Action != validating.ActionDeny {
+			continue
+		}
+		for _, action := range binding.Spec.ValidationActions {
+			switch action {
+			case admissionregistrationv1.Deny:
+				out.Findings = append(out.Findings, finding(policy, binding.Name, policies.Deny, d.Message, d.Reason))
+			case admissionregistrationv1.Warn:
+				out.Findings = append(out.Findings, finding(policy, binding.Name, policies.Warn, d.Message, d.Reason))
+			case admissionregistrationv1.Audit:
+				out.Findings = append(out.Findings, finding(policy, binding.Name, policies.Audit, d.Message, d.Reason))
+			}
+		}
+	}
+}
+
+func finding(policy, binding string, action policies.Action, msg string, reason metav1.StatusReason) policies.Finding {
+	return policies.Finding{
+		Policy: policy, Binding: binding, Engine: policies.CEL, Action: action,
+		Message: msg, Reason: reason, Kind: KindValidatingPolicy,
+	}
+}
+
+// annotationCollector merges the audit annotations of a policy's bindings as kube-apiserver does:
+// distinct values of one key are joined with ", ".
+type annotationCollector map[string][]string
+
+func newAnnotationCollector() annotationCollector { return annotationCollector{} }
+
+func (c annotationCollector) add(key, value string) {
+	for _, v := range c[key] {
+		if v == value {
+			return
+		}
+	}
+	c[key] = append(c[key], value)
+}
+
+func (c annotationCollector) publish(policy string, out *policies.Outcome) {
+	for key, values := range c {
+		if out.AuditAnnotations == nil {
+			out.AuditAnnotations = map[string]string{}
+		}
+		v := values[0]
+		for _, more := range values[1:] {
+			v += ", " + more
+		}
+		out.AuditAnnotations[policy+"/"+key] = v
+	}
+}
