@@ -7,5 +7,6 @@ func subcommands(streams IOStreams) []*cobra.Command {
 	return []*cobra.Command{
 		newCheckCmd(streams),
 		newVersionCmd(streams),
+		newRBACCmd(streams),
 	}
 }
