@@ -49,6 +49,9 @@ type Outcome struct {
 	Findings []Finding
 	// AuditAnnotations are keyed "policy/key", as the API server records them.
 	AuditAnnotations map[string]string
+	// Errors are evaluations that failed without a failure policy to decide for them (a Rego rule
+	// that errors at run time). The CLI reports them as bad policies; the webhook fails closed.
+	Errors []error
 }
 
 // Denied reports whether any finding denies the request.
@@ -64,6 +67,7 @@ func (o *Outcome) Denied() bool {
 // Merge appends the findings and annotations of other.
 func (o *Outcome) Merge(other Outcome) {
 	o.Findings = append(o.Findings, other.Findings...)
+	o.Errors = append(o.Errors, other.Errors...)
 	for k, v := range other.AuditAnnotations {
 		if o.AuditAnnotations == nil {
 			o.AuditAnnotations = map[string]string{}

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/manifest"
+	vrego "github.com/verdict-dev/verdict/policies/rego"
+	"github.com/verdict-dev/verdict/policies/regomod"
 	"github.com/verdict-dev/verdict/policies/vap"
 )
 
@@ -26,6 +30,14 @@ type Options struct {
 	Objects []manifest.Document
 	// Inventory are the objects Gatekeeper templates see in data.inventory.
 	Inventory []manifest.Document
+	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the operator allows.
+	AllowedBuiltins []string
+}
+
+// source is what the policy paths hold: manifests and Rego modules.
+type source struct {
+	docs    []manifest.Document
+	modules []vrego.Module
 }
 
 // Bundle is a compiled policy set. It is immutable and safe for concurrent use.
@@ -33,6 +45,7 @@ type Bundle struct {
 	resources *manifest.Resources
 	store     *policies.Store
 	vap       *vap.Set
+	rego      *regomod.Set
 	// Warnings are things about the policies worth telling the user, such as a binding without its
 	// policy. They are not errors.
 	Warnings []string
@@ -42,15 +55,16 @@ type Bundle struct {
 
 // Load reads and compiles a policy set.
 func Load(ctx context.Context, opts Options) (*Bundle, error) {
-	docs, err := readPolicies(opts)
+	src, err := readPolicies(opts)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(ctx, docs, opts.Objects)
+	return compile(ctx, src, opts)
 }
 
-// Compile compiles policy documents; objects are further params, namespaces and CRDs.
-func Compile(_ context.Context, docs []manifest.Document, objects []manifest.Document) (*Bundle, error) {
+// compile compiles what the policy paths hold, with the further objects of opts.
+func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
+	docs, objects := src.docs, opts.Objects
 	b := &Bundle{resources: manifest.BuiltinResources(), store: policies.NewStore()}
 	var errs []error
 	all := append(append([]manifest.Document(nil), docs...), objects...)
@@ -72,10 +86,14 @@ func Compile(_ context.Context, docs []manifest.Document, objects []manifest.Doc
 	}
 	b.vap = set
 	b.Warnings = append(b.Warnings, warnings...)
+	b.rego, err = regomod.Compile(ctx, src.modules, regomod.Options{AllowedBuiltins: opts.AllowedBuiltins})
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	b.Policies = set.Len()
+	b.Policies = set.Len() + b.rego.Len()
 	return b, nil
 }
 
@@ -84,7 +102,7 @@ func isPolicyKind(d manifest.Document) bool {
 }
 
 // readPolicies reads every policy file of the options.
-func readPolicies(opts Options) ([]manifest.Document, error) {
+func readPolicies(opts Options) (*source, error) {
 	if len(opts.Paths) == 0 {
 		if opts.Library == nil {
 			return nil, errors.New("no policies: give --policies or build with the embedded library")
@@ -95,23 +113,34 @@ func readPolicies(opts Options) ([]manifest.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	var docs []manifest.Document
+	src := &source{}
 	var errs []error
 	for _, f := range files {
+		if isRego(f) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			src.modules = append(src.modules, vrego.Module{Filename: f, Source: string(data)})
+			continue
+		}
 		d, err := manifest.ReadFile(f, opts.Stdin)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		docs = append(docs, d...)
+		src.docs = append(src.docs, d...)
 	}
-	return docs, errors.Join(errs...)
+	return src, errors.Join(errs...)
 }
 
-func isPolicyFile(p string) bool { return manifest.IsManifestFile(p) }
+func isPolicyFile(p string) bool { return manifest.IsManifestFile(p) || isRego(p) }
+
+func isRego(p string) bool { return strings.EqualFold(path.Ext(p), ".rego") }
 
 // readFS reads every policy file of an embedded library, in name order.
-func readFS(fsys fs.FS) ([]manifest.Document, error) {
+func readFS(fsys fs.FS) (*source, error) {
 	var names []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -126,19 +155,24 @@ func readFS(fsys fs.FS) ([]manifest.Document, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	var docs []manifest.Document
+	src := &source{}
 	for _, n := range names {
 		data, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		d, err := manifest.Decode(path.Join("library", n), data)
+		name := path.Join("library", n)
+		if isRego(n) {
+			src.modules = append(src.modules, vrego.Module{Filename: name, Source: string(data)})
+			continue
+		}
+		d, err := manifest.Decode(name, data)
 		if err != nil {
 			return nil, fmt.Errorf("embedded library: %w", err)
 		}
-		docs = append(docs, d...)
+		src.docs = append(src.docs, d...)
 	}
-	return docs, nil
+	return src, nil
 }
 
 // Resources is the kind-to-resource table of the bundle: built-in kinds and CRDs it was given.
@@ -148,5 +182,6 @@ func (b *Bundle) Resources() *manifest.Resources { return b.resources }
 func (b *Bundle) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
 	var out policies.Outcome
 	out.Merge(b.vap.Validate(ctx, req))
+	out.Merge(b.rego.Validate(ctx, req))
 	return out
 }

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 
@@ -93,6 +94,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			continue
 		}
 		outcome := b.Validate(ctx, req)
+		for _, err := range outcome.Errors {
+			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
+				Err: fmt.Errorf("%s: policy evaluation failed: %w", d.Describe(), err)})
+		}
 		report.add(d, req, outcome)
 	}
 	if len(errs) > 0 {

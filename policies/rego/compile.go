@@ -1,0 +1,224 @@
+package rego
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	oparego "github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// UnsafeBuiltins are refused at load unless allowed: they reach outside the evaluation (the network,
+// the process environment). Gatekeeper refuses the same.
+var UnsafeBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
+
+// Version says which Rego syntax a module is parsed with.
+type Version int
+
+const (
+	// Auto parses Rego v1 and falls back to v0 when v1 fails and v0 succeeds, as OPA's v0
+	// compatibility mode lets old modules run.
+	Auto Version = iota
+	// V0 parses the pre-1.0 syntax (Gatekeeper templates).
+	V0
+	// V1 parses OPA 1.0 syntax only.
+	V1
+)
+
+// Module is one Rego source file.
+type Module struct {
+	// Filename names the module in errors: a file path, or "file: document N: spec.targets[0].rego".
+	Filename string
+	Source   string
+	Version  Version
+}
+
+// Options tune compilation.
+type Options struct {
+	// AllowedBuiltins are unsafe builtins the operator allows.
+	AllowedBuiltins []string
+}
+
+// Compiled is a set of modules compiled together, ready to prepare queries against.
+type Compiled struct {
+	compiler *ast.Compiler
+	modules  map[string]*ast.Module
+	unsafe   map[string]struct{}
+}
+
+// Parse parses one module.
+func Parse(m Module) (*ast.Module, error) {
+	parse := func(v ast.RegoVersion) (*ast.Module, error) {
+		return ast.ParseModuleWithOpts(m.Filename, m.Source, ast.ParserOptions{RegoVersion: v, ProcessAnnotation: true})
+	}
+	switch m.Version {
+	case V0:
+		return parse(ast.RegoV0)
+	case V1:
+		return parse(ast.RegoV1)
+	}
+	mod, err := parse(ast.RegoV1)
+	if err == nil {
+		return mod, nil
+	}
+	if mod0, err0 := parse(ast.RegoV0); err0 == nil {
+		return mod0, nil
+	}
+	return nil, err
+}
+
+// Compile parses and compiles modules together. Errors carry file, line and column.
+func Compile(modules []Module, opts Options) (*Compiled, error) {
+	unsafe := unsafeSet(opts.AllowedBuiltins)
+	parsed := make(map[string]*ast.Module, len(modules))
+	var errs []error
+	for _, m := range modules {
+		mod, err := Parse(m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := checkBuiltins(mod, unsafe); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := parsed[m.Filename]; dup {
+			errs = append(errs, fmt.Errorf("%s: module given twice", m.Filename))
+			continue
+		}
+		parsed[m.Filename] = mod
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	caps := ast.CapabilitiesForThisVersion()
+	kept := caps.Builtins[:0:0]
+	for _, b := range caps.Builtins {
+		if _, bad := unsafe[b.Name]; !bad {
+			kept = append(kept, b)
+		}
+	}
+	caps.Builtins = kept
+	c := ast.NewCompiler().WithCapabilities(caps).WithUnsafeBuiltins(unsafe).WithEnablePrintStatements(false)
+	c.Compile(parsed)
+	if c.Failed() {
+		return nil, c.Errors
+	}
+	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe}, nil
+}
+
+func unsafeSet(allowed []string) map[string]struct{} {
+	set := map[string]struct{}{}
+	for _, b := range UnsafeBuiltins {
+		set[b] = struct{}{}
+	}
+	for _, a := range allowed {
+		delete(set, a)
+	}
+	return set
+}
+
+// checkBuiltins refuses calls of unsafe builtins, naming the file, line, rule and builtin.
+func checkBuiltins(mod *ast.Module, unsafe map[string]struct{}) error {
+	var errs []string
+	for _, rule := range mod.Rules {
+		name := rule.Head.Ref().String()
+		report := func(op string, loc *ast.Location) {
+			if _, bad := unsafe[op]; !bad {
+				return
+			}
+			where := mod.Package.Location
+			if loc != nil {
+				where = loc
+			}
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: rule %s calls %s, which reaches outside the evaluation and is not allowed (allow it with --allow-builtin %s)",
+				where.File, where.Row, where.Col, name, op, op))
+		}
+		ast.WalkExprs(rule, func(e *ast.Expr) bool {
+			if e.IsCall() {
+				report(e.Operator().String(), e.Location)
+			}
+			return false
+		})
+		ast.WalkTerms(rule, func(t *ast.Term) bool {
+			if call, ok := t.Value.(ast.Call); ok && len(call) > 0 {
+				report(call[0].String(), t.Location)
+			}
+			return false
+		})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New(strings.Join(dedup(errs), "\n"))
+}
+
+func dedup(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Modules returns the parsed modules by file name.
+func (c *Compiled) Modules() map[string]*ast.Module { return c.modules }
+
+// Query is a prepared query: evaluating it does no parsing or compiling.
+type Query struct {
+	prepared oparego.PreparedEvalQuery
+	text     string
+}
+
+// Prepare prepares a query against the compiled modules and fixed data (nil for none).
+func (c *Compiled) Prepare(ctx context.Context, query string, data map[string]any) (*Query, error) {
+	var store storage.Store
+	if data != nil {
+		store = inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false))
+	} else {
+		store = inmem.New()
+	}
+	pq, err := oparego.New(
+		oparego.Query(query),
+		oparego.Compiler(c.compiler),
+		oparego.Store(store),
+		oparego.UnsafeBuiltins(c.unsafe),
+		oparego.StrictBuiltinErrors(false),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing %s: %w", query, err)
+	}
+	return &Query{prepared: pq, text: query}, nil
+}
+
+// Eval evaluates the query with input and returns the value of each result's first expression.
+// Evaluation stops when ctx is done; the error then says so.
+func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
+	rs, err := q.prepared.Eval(ctx, oparego.EvalParsedInput(input))
+	if err != nil {
+		var herr *topdown.Error
+		if errors.As(err, &herr) && herr.Code == topdown.CancelErr {
+			return nil, fmt.Errorf("evaluation of %s stopped: %w", q.text, context.Cause(ctx))
+		}
+		return nil, err
+	}
+	out := make([]any, 0, len(rs))
+	for _, r := range rs {
+		if len(r.Expressions) > 0 {
+			out = append(out, r.Expressions[0].Value)
+		}
+	}
+	return out, nil
+}
+
+// Input converts a Go value (maps, slices, strings, numbers, booleans) to a Rego value.
+func Input(v any) (ast.Value, error) { return ast.InterfaceToValue(v) }
