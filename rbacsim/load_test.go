@@ -63,7 +63,7 @@ spec:
 		{name: "unknown field", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrulez: []\n",
 			err: `unknown field "rulez"`},
 		{name: "rule without verbs", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: ns1}\nrules: [{apiGroups: [''], resources: [pods]}]\n",
-			err: `test.yaml: document 0 (Role "n/r"): rules[0].verbs: Required value: verbs must contain at least one value`},
+			err: `test.yaml: document 0 (Role "ns1/r"): rules[0].verbs: Required value: verbs must contain at least one value`},
 		{name: "URL in a Role", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: [{nonResourceURLs: [/x], verbs: [get]}]\n",
 			err: "namespaced rules cannot apply to non-resource URLs"},
 		{name: "resource rule without group", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{resources: [pods], verbs: [get]}]\n",
