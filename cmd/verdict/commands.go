@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 func subcommands(streams IOStreams) []*cobra.Command {
 	return []*cobra.Command{
 		newCheckCmd(streams),
+		newMutateCmd(streams),
 		newVersionCmd(streams),
 		newRBACCmd(streams),
 	}

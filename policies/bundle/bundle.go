@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/manifest"
 	vrego "github.com/verdict-dev/verdict/policies/rego"
@@ -46,6 +49,8 @@ type Bundle struct {
 	store     *policies.Store
 	vap       *vap.Set
 	rego      *regomod.Set
+	// paramKinds are the kinds the policies take params of.
+	paramKinds map[schema.GroupVersionKind]bool
 	// Warnings are things about the policies worth telling the user, such as a binding without its
 	// policy. They are not errors.
 	Warnings []string
@@ -94,6 +99,7 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 		return nil, errors.Join(errs...)
 	}
 	b.Policies = set.Len() + b.rego.Len()
+	b.paramKinds = set.ParamKinds()
 	return b, nil
 }
 
@@ -184,4 +190,9 @@ func (b *Bundle) Validate(ctx context.Context, req *policies.Request) policies.O
 	out.Merge(b.vap.Validate(ctx, req))
 	out.Merge(b.rego.Validate(ctx, req))
 	return out
+}
+
+// IsParam reports whether obj is of a kind some policy takes params of.
+func (b *Bundle) IsParam(obj *unstructured.Unstructured) bool {
+	return b.paramKinds[obj.GroupVersionKind()]
 }

@@ -40,10 +40,10 @@ func BaseEnv() *environment.EnvSet {
 	return baseEnv
 }
 
-// mode is the environment expressions are compiled in: kube-apiserver compiles new or changed
+// Mode is the environment expressions are compiled in: kube-apiserver compiles new or changed
 // expressions in the NewExpressions environment and refuses those that fail there, so verdict
 // compiles every expression there once, at load.
-const mode = environment.NewExpressions
+const Mode = environment.NewExpressions
 
 // Compile compiles spec. The field paths of errors start at fld (for a VAP, "spec").
 func Compile(spec Spec, fld *field.Path) (Validator, field.ErrorList) {
@@ -56,7 +56,7 @@ func Compile(spec Spec, fld *field.Path) (Validator, field.ErrorList) {
 	}
 	var errs field.ErrorList
 	for i, v := range spec.Variables {
-		res := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, optionalVars, mode)
+		res := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, optionalVars, Mode)
 		if res.Error != nil {
 			errs = append(errs, field.Invalid(fld.Child("variables").Index(i).Child("expression"), v.Expression, res.Error.Error()))
 		}
@@ -79,12 +79,12 @@ func Compile(spec Spec, fld *field.Path) (Validator, field.ErrorList) {
 		conditions[i] = (*matchconditions.MatchCondition)(&spec.MatchConditions[i])
 	}
 
-	validationEval := compiler.CompileCondition(validations, optionalVars, mode)
-	messageEval := compiler.CompileCondition(messages, messageVars, mode)
-	annotationEval := compiler.CompileCondition(annotations, optionalVars, mode)
+	validationEval := compiler.CompileCondition(validations, optionalVars, Mode)
+	messageEval := compiler.CompileCondition(messages, messageVars, Mode)
+	annotationEval := compiler.CompileCondition(annotations, optionalVars, Mode)
 	var matcher matchconditions.Matcher
 	if len(conditions) > 0 {
-		conditionEval := compiler.CompileCondition(conditions, optionalVars, mode)
+		conditionEval := compiler.CompileCondition(conditions, optionalVars, Mode)
 		errs = append(errs, locate(compiler, conditionEval, conditions, optionalVars, fld.Child("matchConditions"), "expression")...)
 		matcher = matchconditions.NewMatcher(conditionEval, spec.FailurePolicy, "policy", "validate", spec.Name)
 	}
@@ -109,7 +109,7 @@ func locate(compiler *plugincel.CompositedCompiler, eval plugincel.ConditionEval
 		if e == nil {
 			continue
 		}
-		if res := compiler.CompileCELExpression(e, vars, mode); res.Error != nil {
+		if res := compiler.CompileCELExpression(e, vars, Mode); res.Error != nil {
 			errs = append(errs, field.Invalid(fld.Index(i).Child(child), e.GetExpression(), res.Error.Error()))
 		}
 	}

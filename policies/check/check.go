@@ -66,11 +66,11 @@ func (r *Report) Denied() bool { return r.Summary.Denied > 0 }
 
 // Run loads the policies and judges every input object. Its error is bad input or a bad policy.
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	inputs, err := readInputs(opts.Inputs, opts.Stdin)
+	inputs, err := manifest.ReadAll(opts.Inputs, opts.Stdin)
 	if err != nil {
 		return nil, err
 	}
-	inventory, err := readInputs(opts.Inventory, opts.Stdin)
+	inventory, err := manifest.ReadAll(opts.Inventory, opts.Stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -131,22 +131,4 @@ func (r *Report) add(d manifest.Document, req *policies.Request, o policies.Outc
 	if warned {
 		r.Summary.Warned++
 	}
-}
-
-func readInputs(paths []string, stdin io.Reader) ([]manifest.Document, error) {
-	files, err := manifest.Files(paths, manifest.IsManifestFile)
-	if err != nil {
-		return nil, err
-	}
-	var docs []manifest.Document
-	var errs []error
-	for _, f := range files {
-		d, err := manifest.ReadFile(f, stdin)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		docs = append(docs, d...)
-	}
-	return docs, errors.Join(errs...)
 }

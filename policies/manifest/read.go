@@ -307,3 +307,31 @@ func expandList(obj *unstructured.Unstructured) ([]*unstructured.Unstructured, e
 	}
 	return out, nil
 }
+
+// ReadAll reads every manifest under paths (files, folders, or "-" for stdin) into documents, in
+// order. Standard input is read once: naming "-" twice is an error.
+func ReadAll(paths []string, stdin io.Reader) ([]Document, error) {
+	files, err := Files(paths, IsManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	var docs []Document
+	var errs []error
+	seenStdin := false
+	for _, f := range files {
+		if f == Stdin {
+			if seenStdin {
+				errs = append(errs, &Error{File: f, Document: -1, Err: errors.New("standard input can be read only once")})
+				continue
+			}
+			seenStdin = true
+		}
+		d, err := ReadFile(f, stdin)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		docs = append(docs, d...)
+	}
+	return docs, errors.Join(errs...)
+}

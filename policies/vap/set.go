@@ -186,3 +186,23 @@ var _ policies.Validator = (*Set)(nil)
 
 // Len counts the compiled policies that have bindings.
 func (s *Set) Len() int { return len(s.validating) + len(s.mutating) }
+
+// ParamKinds returns the kinds the policies take params of.
+func (s *Set) ParamKinds() map[schema.GroupVersionKind]bool {
+	out := map[schema.GroupVersionKind]bool{}
+	for _, h := range s.validating {
+		if pk := h.policy.Spec.ParamKind; pk != nil {
+			if gvk, err := paramGVK(pk); err == nil {
+				out[gvk] = true
+			}
+		}
+	}
+	for _, h := range s.mutating {
+		if pk := h.Policy.Spec.ParamKind; pk != nil {
+			if gvk, err := paramGVK(pk); err == nil {
+				out[gvk] = true
+			}
+		}
+	}
+	return out
+}
