@@ -1,13 +1,15 @@
 package vap
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
 )
 
 // Group is the API group of admission policies.
@@ -38,13 +40,18 @@ func Handles(obj *unstructured.Unstructured) bool {
 	return false
 }
 
-// fromUnstructured decodes obj into out, refusing unknown fields as the API server's strict field
-// validation (kubectl's default) does.
+// fromUnstructured decodes obj into out, refusing unknown and duplicate fields and wrong types with
+// their field paths, as the API server's strict field validation (kubectl's default) does.
 func fromUnstructured(obj *unstructured.Unstructured, out any) error {
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, out, true); err != nil {
+	data, err := json.Marshal(obj.Object)
+	if err != nil {
 		return err
 	}
-	return nil
+	strict, err := kjson.UnmarshalStrict(data, out)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
 
 func decodeValidatingPolicy(obj *unstructured.Unstructured) (*admissionregistrationv1.ValidatingAdmissionPolicy, error) {
