@@ -162,7 +162,7 @@ subjects:
 - {kind: Group, name: g2, apiGroup: rbac.authorization.k8s.io}
 - {kind: User, name: u, apiGroup: rbac.authorization.k8s.io}
 - {kind: Group, name: g1, apiGroup: rbac.authorization.k8s.io}
-- {kind: ServiceAccount, name: x, namespace: y}
+- {kind: ServiceAccount, name: x, namespace: ns-y}
 `)
 	var sources []string
 	m.VisitRulesFor(&user.DefaultInfo{Name: "u", Groups: []string{"g1", "g2"}}, "default", func(src *RuleSource, _ *rbacv1.PolicyRule, _ error) bool {

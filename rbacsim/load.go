@@ -10,7 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -163,36 +166,91 @@ type probeMeta struct {
 }
 
 // Parse reads the YAML or JSON documents of one file. name is used in errors and notes only.
+// Documents are counted from 0, skipping those with nothing but comments and blank lines. Large files
+// are decoded on all CPUs; the result and the first error do not depend on it.
 func Parse(name string, data []byte) (*Objects, error) {
-	objs := &Objects{Sources: map[any]Source{}}
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	doc := 0
+	var chunks [][]byte
 	for {
 		chunk, err := reader.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, &DocumentError{Source: Source{File: name, Document: doc, Item: -1}, Err: err}
+			return nil, &DocumentError{Source: Source{File: name, Document: len(chunks), Item: -1}, Err: err}
 		}
-		if len(bytes.TrimSpace(chunk)) == 0 {
-			continue
-		}
-		src := Source{File: name, Document: doc, Item: -1}
-		js, err := yaml.YAMLToJSON(chunk)
-		if err != nil {
-			return nil, &DocumentError{Source: src, Err: err}
-		}
-		js = bytes.TrimSpace(js)
-		if len(js) == 0 || string(js) == "null" {
-			continue // only comments
-		}
-		doc++
-		if err := objs.addDocument(src, js); err != nil {
-			return nil, err
+		if !blankDocument(chunk) {
+			chunks = append(chunks, chunk)
 		}
 	}
+	parts := make([]*Objects, len(chunks))
+	errs := make([]error, len(chunks))
+	decode := func(i int) {
+		parts[i] = &Objects{Sources: map[any]Source{}}
+		errs[i] = parts[i].addChunk(Source{File: name, Document: i, Item: -1}, chunks[i])
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(chunks) < 64 || workers == 1 {
+		for i := range chunks {
+			if decode(i); errs[i] != nil {
+				return nil, errs[i]
+			}
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(chunks) {
+						return
+					}
+					decode(i)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	objs := &Objects{Sources: make(map[any]Source, len(chunks))}
+	for _, p := range parts {
+		objs.Append(p)
+	}
 	return objs, nil
+}
+
+// blankDocument reports a document of blank lines and comments only.
+func blankDocument(chunk []byte) bool {
+	for _, line := range bytes.Split(chunk, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 && line[0] != '#' && !bytes.Equal(line, []byte("---")) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *Objects) addChunk(src Source, chunk []byte) error {
+	js := bytes.TrimSpace(chunk)
+	if len(js) == 0 || js[0] != '{' || !json.Valid(js) {
+		// YAML (JSON documents skip the YAML parser)
+		var err error
+		if js, err = yaml.YAMLToJSON(chunk); err != nil {
+			return &DocumentError{Source: src, Err: err}
+		}
+		js = bytes.TrimSpace(js)
+	}
+	if len(js) == 0 || string(js) == "null" {
+		return nil
+	}
+	return o.addDocument(src, js)
 }
 
 func (o *Objects) addDocument(src Source, js []byte) error {
@@ -273,7 +331,7 @@ func (o *Objects) addRBAC(src Source, probe typeProbe, js []byte) error {
 	switch probe.Kind {
 	case "Role":
 		r := &rbacv1.Role{}
-		if err := yaml.UnmarshalStrict(js, r); err != nil {
+		if err := decodeStrict(js, r); err != nil {
 			return fail(err)
 		}
 		defaultNamespace(&r.ObjectMeta.Namespace)
@@ -283,7 +341,7 @@ func (o *Objects) addRBAC(src Source, probe typeProbe, js []byte) error {
 		o.Roles, obj = append(o.Roles, r), r
 	case "ClusterRole":
 		r := &rbacv1.ClusterRole{}
-		if err := yaml.UnmarshalStrict(js, r); err != nil {
+		if err := decodeStrict(js, r); err != nil {
 			return fail(err)
 		}
 		if errs := validateClusterRole(r); len(errs) > 0 {
@@ -292,7 +350,7 @@ func (o *Objects) addRBAC(src Source, probe typeProbe, js []byte) error {
 		o.ClusterRoles, obj = append(o.ClusterRoles, r), r
 	case "RoleBinding":
 		b := &rbacv1.RoleBinding{}
-		if err := yaml.UnmarshalStrict(js, b); err != nil {
+		if err := decodeStrict(js, b); err != nil {
 			return fail(err)
 		}
 		defaultNamespace(&b.ObjectMeta.Namespace)
@@ -303,7 +361,7 @@ func (o *Objects) addRBAC(src Source, probe typeProbe, js []byte) error {
 		o.RoleBindings, obj = append(o.RoleBindings, b), b
 	case "ClusterRoleBinding":
 		b := &rbacv1.ClusterRoleBinding{}
-		if err := yaml.UnmarshalStrict(js, b); err != nil {
+		if err := decodeStrict(js, b); err != nil {
 			return fail(err)
 		}
 		defaultSubjects(b.Subjects)
@@ -316,6 +374,17 @@ func (o *Objects) addRBAC(src Source, probe typeProbe, js []byte) error {
 		return nil
 	}
 	o.Sources[obj] = src
+	return nil
+}
+
+// decodeStrict decodes JSON into an API object, refusing unknown fields as kubectl's strict field
+// validation does.
+func decodeStrict(js []byte, into any) error {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
 	return nil
 }
 

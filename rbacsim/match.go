@@ -16,14 +16,16 @@ type request struct {
 	subresource     string
 	name            string
 	path            string
+	verbBit         uint32 // requestVerbBit(verb)
 }
 
 func requestFrom(a authorizer.Attributes) request {
+	verb := a.GetVerb()
 	if !a.IsResourceRequest() {
-		return request{verb: a.GetVerb(), path: a.GetPath()}
+		return request{verb: verb, path: a.GetPath(), verbBit: requestVerbBit(verb)}
 	}
-	return request{resourceRequest: true, verb: a.GetVerb(), group: a.GetAPIGroup(),
-		resource: a.GetResource(), subresource: a.GetSubresource(), name: a.GetName()}
+	return request{resourceRequest: true, verb: verb, group: a.GetAPIGroup(),
+		resource: a.GetResource(), subresource: a.GetSubresource(), name: a.GetName(), verbBit: requestVerbBit(verb)}
 }
 
 // ruleAllows is the RBAC authorizer's rule check: verb, API group, resource (with subresource), and

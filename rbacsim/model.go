@@ -17,6 +17,9 @@ type Role struct {
 	Labels      map[string]string
 	Aggregation *rbacv1.AggregationRule
 	Source      Source
+
+	verbs     uint32   // verbMask of all rules
+	ruleVerbs []uint32 // verbMask of each rule
 }
 
 // String is how reasons name a role: "ClusterRole edit", "Role team-a/deployer".
@@ -38,6 +41,8 @@ type Binding struct {
 	Role   *Role
 	Source Source
 	order  int // position among all bindings, for a stable order
+	// reasonPrefix is "RBAC: allowed by <binding> of <role> rule #", built once.
+	reasonPrefix string
 }
 
 // String is how reasons name a binding: "RoleBinding team-a/ci", "ClusterRoleBinding admins".
@@ -106,6 +111,12 @@ func NewModel(objs *Objects) *Model {
 			Labels: r.Labels, Aggregation: r.AggregationRule, Source: objs.Sources[r]}
 	}
 	m.notes = append(m.notes, aggregate(m.clusterRoles)...)
+	for _, r := range m.roles {
+		r.compile()
+	}
+	for _, r := range m.clusterRoles {
+		r.compile()
+	}
 
 	crbs := map[string]*Binding{}
 	var order []*Binding
@@ -139,6 +150,7 @@ func NewModel(objs *Objects) *Model {
 				b.Role = m.roles[b.Namespace+"/"+b.RoleRef.Name]
 			}
 		}
+		b.reasonPrefix = "RBAC: allowed by " + b.String() + " of " + b.RoleRefString() + " rule #"
 		m.bindings = append(m.bindings, b)
 		idx := m.cluster
 		if b.Kind == "RoleBinding" {
