@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// runCLI runs the command line as the binary would, with stdin, and returns the exit code and output.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	pol := "testdata/check/policy.yaml"
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		code     int
+		stdout   string // must contain
+		stderr   string // must contain
+	}{
+		{name: "nothing denied", args: []string{"check", "-p", pol, "testdata/check/fine.yaml"}, code: 0, stdout: "1 object checked: 0 denied, 0 warned"},
+		{name: "warnings never fail", args: []string{"check", "-p", pol, "testdata/check/plain.yaml"}, code: 0, stdout: "warn    prefer-requests"},
+		{name: "a denial exits 1", args: []string{"check", "-p", pol, "testdata/check/privileged.yaml"}, code: 1, stdout: "privileged containers are not allowed"},
+		{name: "a folder", args: []string{"check", "-p", pol, "-o", "json", "testdata/check/"}, code: 1, stdout: `"denied": 1`},
+		{name: "stdin", args: []string{"check", "-p", pol, "-"}, stdin: "apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n", code: 1, stdout: "Pod/default/s"},
+		{name: "namespace flag", args: []string{"check", "-p", pol, "-n", "team-a", "testdata/check/privileged.yaml"}, code: 1, stdout: "Pod/team-a/root"},
+		{name: "DELETE is not matched by a CREATE/UPDATE policy", args: []string{"check", "-p", pol, "--operation", "delete", "testdata/check/privileged.yaml"}, code: 0},
+		{name: "bad output format", args: []string{"check", "-p", pol, "-o", "xml", "testdata/check/fine.yaml"}, code: 2, stderr: `--output "xml": must be one of`},
+		{name: "bad operation", args: []string{"check", "-p", pol, "--operation", "PATCH", "testdata/check/fine.yaml"}, code: 2, stderr: "--operation"},
+		{name: "no inputs", args: []string{"check", "-p", pol}, code: 2, stderr: "no manifests given"},
+		{name: "unknown flag", args: []string{"check", "--bogus", "x"}, code: 2, stderr: "unknown flag: --bogus"},
+		{name: "bad manifest", args: []string{"check", "-p", pol, "-"}, stdin: "kind: [\n", code: 2, stderr: "-: document 0 (line 1): invalid YAML"},
+		{name: "bad policy", args: []string{"check", "-p", "-", "testdata/check/fine.yaml"}, stdin: "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: x}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]}\n  validations: [{expression: 'objec.x'}]\n", code: 2, stderr: "spec.validations[0].expression"},
+		{name: "unknown command", args: []string{"chek"}, code: 2, stderr: "unknown command"},
+		{name: "embedded library", args: []string{"check", "testdata/check/fine.yaml"}, code: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestMutateOutputs(t *testing.T) {
+	for _, tc := range []struct{ name, flag string }{{"yaml", "-oyaml"}, {"json", "-ojson"}, {"diff", "--diff"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", "mutate", "-p", "testdata/mutate/policies.yaml", tc.flag, "testdata/mutate/inputs.yaml")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, filepath.Join("testdata", "mutate", "out."+tc.name), stdout)
+		})
+	}
+}
+
+func TestMutateRefusal(t *testing.T) {
+	policy := `apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: broken}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+  mutations: [{patchType: JSONPatch, jsonPatch: {expression: '[JSONPatch{op: "remove", path: "/data/missing"}]'}}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: broken}
+spec: {policyName: broken}
+`
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(p, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n", "mutate", "-p", p, "-")
+	if code != 2 || !strings.Contains(stderr, `ConfigMap "c": refused by MutatingAdmissionPolicy "broken" with binding "broken"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,157 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/verdict-dev/verdict/policies"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", name, diff)
+	}
+}
+
+func runTestdata(t *testing.T, op policies.Operation) *Report {
+	t.Helper()
+	r, err := Run(context.Background(), Options{
+		Policies:  []string{"testdata/policies"},
+		Inputs:    []string{"testdata/manifests"},
+		Operation: op,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestReportFormats(t *testing.T) {
+	r := runTestdata(t, policies.Create)
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := r.Write(&buf, format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "report."+format, buf.Bytes())
+			switch format {
+			case "json", "sarif":
+				if !json.Valid(buf.Bytes()) {
+					t.Error("not valid JSON")
+				}
+			case "junit":
+				if err := xml.Unmarshal(buf.Bytes(), new(junitSuites)); err != nil {
+					t.Errorf("not valid XML: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestReportSemantics(t *testing.T) {
+	r := runTestdata(t, policies.Create)
+	want := Summary{Objects: 4, Denied: 2, Warned: 1}
+	if r.Summary != want {
+		t.Errorf("summary = %+v, want %+v", r.Summary, want)
+	}
+	if !r.Denied() {
+		t.Error("Denied() = false")
+	}
+	// The namespaced Deployment without a namespace is judged in "default", which is not prod: it
+	// gets the dev binding's warning; the one in shop (env=prod) is denied.
+	var got []string
+	for _, res := range r.Results {
+		got = append(got, strings.Join([]string{res.Namespace, res.Name, res.Policy, res.Binding, res.Action}, " "))
+	}
+	wantResults := []string{
+		"shop cart max-replicas max-replicas-prod deny",
+		"default sandbox max-replicas max-replicas-dev warn",
+		"default sandbox k8s.labels  deny",
+	}
+	if diff := cmp.Diff(wantResults, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeleteJudgesTheOldObject(t *testing.T) {
+	r := runTestdata(t, policies.Delete)
+	// The VAP matches only CREATE and UPDATE; the plain Rego policy judges the old object.
+	for _, res := range r.Results {
+		if res.Policy == "max-replicas" {
+			t.Errorf("a CREATE/UPDATE policy judged a DELETE: %+v", res)
+		}
+	}
+	if r.Summary.Denied != 1 {
+		t.Errorf("denied = %d, want 1 (sandbox has no owner label)", r.Summary.Denied)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name     string
+		policies []string
+		inputs   []string
+		want     string
+	}{
+		{name: "missing file", inputs: []string{filepath.Join(dir, "nope.yaml")}, want: "no such file"},
+		{name: "unknown kind", inputs: []string{write("crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")},
+			want: `crd.yaml: document 0 (line 1): no matches for kind "Widget" in version "example.com/v1"`},
+		{name: "namespace mismatch is kubectl's error", inputs: []string{write("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n")},
+			want: "does not match the namespace"},
+		{name: "policy that does not compile", policies: []string{write("bad.rego", "package x\ndeny contains y if { y := input.z[ }\n")},
+			inputs: []string{"testdata/manifests/ok.json"}, want: "bad.rego:2"},
+		{name: "runtime error names the document", policies: []string{write("rt.rego", "package rt\nv := 1 if { true }\nv := 2 if { true }\ndeny contains \"x\" if { v == 1 }\n")},
+			inputs: []string{"testdata/manifests/ok.json"}, want: `ok.json: document 0 (line 1): ConfigMap "settings": policy evaluation failed: package rt: rule deny`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := tc.policies
+			if pol == nil {
+				pol = []string{"testdata/policies"}
+			}
+			_, err := Run(context.Background(), Options{Policies: pol, Inputs: tc.inputs, Namespace: nsFor(tc.name)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func nsFor(name string) string {
+	if strings.HasPrefix(name, "namespace mismatch") {
+		return "b"
+	}
+	return ""
+}
