@@ -41,12 +41,12 @@ func golden(t *testing.T, path, got string) {
 func TestCheckExitCodes(t *testing.T) {
 	pol := "testdata/check/policy.yaml"
 	tests := []struct {
-		name     string
-		args     []string
-		stdin    string
-		code     int
-		stdout   string // must contain
-		stderr   string // must contain
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout string // must contain
+		stderr string // must contain
 	}{
 		{name: "nothing denied", args: []string{"check", "-p", pol, "testdata/check/fine.yaml"}, code: 0, stdout: "1 object checked: 0 denied, 0 warned"},
 		{name: "warnings never fail", args: []string{"check", "-p", pol, "testdata/check/plain.yaml"}, code: 0, stdout: "warn    prefer-requests"},
