@@ -9,5 +9,6 @@ func subcommands(streams IOStreams) []*cobra.Command {
 		newMutateCmd(streams),
 		newVersionCmd(streams),
 		newRBACCmd(streams),
+		newVerifyCmd(streams),
 	}
 }

@@ -1,0 +1,157 @@
+package verify
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Formats are the output formats of Write.
+var Formats = []string{"text", "json", "junit"}
+
+// Write prints the report: text (one line per case and a closing count; verbose adds what each
+// engine said about passing cases), json or junit.
+func (r *Report) Write(w io.Writer, format string, verbose bool) error {
+	switch format {
+	case "", "text":
+		return r.writeText(w, verbose)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "junit":
+		return r.writeJUnit(w)
+	}
+	return fmt.Errorf("unknown output format %q: must be one of %s", format, strings.Join(Formats, ", "))
+}
+
+var statusWord = map[Status]string{Pass: "ok", Fail: "FAIL", Skip: "skip", Error: "ERROR"}
+
+func (r *Report) writeText(w io.Writer, verbose bool) error {
+	var b strings.Builder
+	for _, res := range r.Results {
+		fmt.Fprintf(&b, "%-5s %s", statusWord[res.Status], res.Suite)
+		if n := res.Name(); n != "" {
+			fmt.Fprintf(&b, ": %s", n)
+		}
+		if res.Message != "" {
+			fmt.Fprintf(&b, ": %s", oneLine(res.Message))
+		}
+		b.WriteByte('\n')
+		if verbose && res.Status == Pass {
+			for _, e := range res.Engines {
+				fmt.Fprintf(&b, "      %s: %d violation%s%s\n", e.Engine, len(e.Violations), plural(len(e.Violations)), quoted(e.Violations))
+			}
+		}
+	}
+	s := r.Summary
+	fmt.Fprintf(&b, "%d passed, %d failed", s.Passed, s.Failed)
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped", s.Skipped)
+	}
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, ", %d errors", s.Errors)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// oneLine keeps a result on its line: a multi-line message (several compile errors) is joined.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func quoted(msgs []string) string {
+	if len(msgs) == 0 {
+		return ""
+	}
+	q := make([]string, len(msgs))
+	for i, m := range msgs {
+		q[i] = fmt.Sprintf("%q", m)
+	}
+	return ": " + strings.Join(q, ", ")
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+func (r *Report) writeJUnit(w io.Writer) error {
+	out := junitSuites{Failures: r.Summary.Failed, Errors: r.Summary.Errors, Skipped: r.Summary.Skipped}
+	index := map[string]int{}
+	for _, res := range r.Results {
+		i, ok := index[res.Suite]
+		if !ok {
+			i = len(out.Suites)
+			index[res.Suite] = i
+			out.Suites = append(out.Suites, junitSuite{Name: res.Suite})
+		}
+		s := &out.Suites[i]
+		name := res.Name()
+		if name == "" {
+			name = res.Suite
+		}
+		c := junitCase{Name: name, ClassName: res.Suite}
+		switch res.Status {
+		case Fail:
+			c.Failure = &junitMessage{Message: oneLine(res.Message), Text: res.Message}
+			s.Failures++
+		case Error:
+			c.Error = &junitMessage{Message: oneLine(res.Message), Text: res.Message}
+			s.Errors++
+		case Skip:
+			c.Skipped = &junitMessage{}
+			s.Skipped++
+		}
+		s.Tests++
+		out.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,170 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// The suite formats verdict reads.
+const (
+	// GatekeeperGroup is the API group of gator's Suite files.
+	GatekeeperGroup = "test.gatekeeper.sh"
+	// VerdictAPIVersion is the apiVersion of verdict's own Suite files.
+	VerdictAPIVersion = "verdict.dev/v1alpha1"
+	// KindSuite is the kind of both.
+	KindSuite = "Suite"
+)
+
+// SuiteFileName is the name of the files a folder argument is searched for.
+const SuiteFileName = "suite.yaml"
+
+// Files expands the arguments into suite files: a file as given; a folder searched recursively for
+// files named suite.yaml (or suite.yml); DIR/... searched recursively, as gator does, for every YAML
+// file that is a Suite. Hidden folders are skipped. The result is sorted within each argument.
+func Files(args []string) ([]string, error) {
+	var out []string
+	for _, arg := range args {
+		dir, recursive := strings.CutSuffix(arg, "/...")
+		if recursive && dir == "" {
+			dir = "."
+		}
+		info, err := os.Stat(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			if recursive {
+				return nil, fmt.Errorf("%s: can only recursively traverse directories, %q is not a directory", arg, dir)
+			}
+			out = append(out, arg)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			name := d.Name()
+			switch {
+			case !recursive && (name == SuiteFileName || name == "suite.yml"):
+				found = append(found, p)
+			case recursive && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")):
+				if isSuiteFile(p) {
+					found = append(found, p)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+var kindSuite = regexp.MustCompile(`(?m)^kind:\s*["']?Suite["']?\s*$`)
+
+// isSuiteFile reports whether a YAML file found by DIR/... is a suite: gator ignores YAML files of
+// other kinds. Files that do not even mention the kind are not parsed.
+func isSuiteFile(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil || !kindSuite.Match(data) {
+		return err != nil // an unreadable file is reported when it is read
+	}
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil {
+		return true // a broken suite is reported, not skipped
+	}
+	return head.Kind == KindSuite && (strings.HasPrefix(head.APIVersion, GatekeeperGroup+"/") || head.APIVersion == VerdictAPIVersion)
+}
+
+// gatorSuite is a Gatekeeper Suite file (test.gatekeeper.sh/v1alpha1).
+type gatorSuite struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   map[string]any `json:"metadata"`
+	Tests      []gatorTest    `json:"tests"`
+	Skip       bool           `json:"skip"`
+}
+
+type gatorTest struct {
+	Name       string      `json:"name"`
+	Template   string      `json:"template"`
+	Constraint string      `json:"constraint"`
+	Cases      []gatorCase `json:"cases"`
+	Invalid    bool        `json:"invalid"`
+	Skip       bool        `json:"skip"`
+}
+
+type gatorCase struct {
+	Name       string      `json:"name"`
+	Object     string      `json:"object"`
+	Inventory  []string    `json:"inventory"`
+	Assertions []assertion `json:"assertions"`
+	Skip       bool        `json:"skip"`
+}
+
+// suiteHeader is what tells the formats apart.
+type suiteHeader struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+// readSuiteFile reads a suite file and says which format it is.
+func readSuiteFile(path string) ([]byte, suiteHeader, error) {
+	var h suiteHeader
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, h, err
+	}
+	if err := yaml.Unmarshal(data, &h); err != nil {
+		return nil, h, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if h.Kind != KindSuite || !(strings.HasPrefix(h.APIVersion, GatekeeperGroup+"/") || h.APIVersion == VerdictAPIVersion) {
+		return nil, h, fmt.Errorf("not a suite: want kind Suite of %s/v1alpha1 or %s, got kind %q of %q",
+			GatekeeperGroup, VerdictAPIVersion, h.Kind, h.APIVersion)
+	}
+	return data, h, nil
+}
+
+// decodeStrict decodes YAML into v, refusing fields v does not have, so that a misspelt field is an
+// error and not an assertion silently skipped.
+func decodeStrict(data []byte, v any) error {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return fmt.Errorf("invalid YAML: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
