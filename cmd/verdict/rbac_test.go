@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The -update flag may be declared by other tests of this package too; declare it only once.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const rbacData = "testdata/rbac/"
+
+// runRBAC runs verdict with args and returns the exit code, stdout and stderr.
+func runRBAC(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func goldenRBAC(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(rbacData, name)
+	if updateGolden() {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+func TestRBACCanI(t *testing.T) {
+	rbac := rbacData + "rbac.yaml"
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		out        string
+		errContain string
+	}{
+		{"yes via aggregated edit", []string{"list", "pods", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
+		{"short name", []string{"create", "deploy", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
+		{"CRD short name, aggregated", []string{"delete", "wd", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
+		{"other namespace", []string{"list", "pods", "-n", "team-b", "--as", "system:serviceaccount:team-a:builder"}, 1, "no\n", ""},
+		{"default namespace", []string{"list", "pods", "--as", "system:serviceaccount:team-a:builder"}, 1, "no\n", ""},
+		{"all namespaces is cluster-wide", []string{"list", "pods", "-A", "--as", "system:serviceaccount:team-a:builder"}, 1, "no\n", ""},
+		{"group", []string{"get", "secrets", "-n", "team-a", "--as", "carol", "--as-group", "dev"}, 0, "yes\n", ""},
+		{"groups replace SA groups", []string{"get", "secrets", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "--as-group", "x"}, 0, "yes\n", ""},
+		{"subresource and name", []string{"update", "deployments.apps/web", "--subresource", "scale", "-n", "team-a", "--as", "system:serviceaccount:default:read-only-user"}, 0, "yes\n", ""},
+		{"resource name needed", []string{"get", "configmaps", "-n", "team-a", "--as", "system:serviceaccount:default:read-only-user"}, 1, "no\n", ""},
+		{"view cannot read secrets", []string{"get", "secrets", "-A", "--as", "alice"}, 1, "no\n", ""},
+		{"masters", []string{"delete", "nodes/n1", "--as", "root", "--as-group", "system:masters"}, 0, "yes\n", "Warning: resource 'nodes' is not namespace scoped"},
+		{"unknown type warns and splits", []string{"get", "gadgets.example.com", "-n", "team-a", "--as", "alice"}, 1, "no\n", "Warning: the server doesn't have a resource type 'gadgets' in group 'example.com'"},
+		{"unknown verb warns", []string{"frobnicate", "pods", "-n", "team-a", "--as", "alice"}, 1, "no\n", "Warning: verb 'frobnicate' is not a known verb"},
+		{"non-resource URL without defaults", []string{"get", "/healthz", "--as", "alice"}, 1, "no\n", ""},
+		{"non-resource URL with defaults", []string{"get", "/healthz", "--as", "alice", "--with-defaults"}, 0, "yes\n", ""},
+		{"skipped documents are noted", []string{"get", "pods", "--as", "alice"}, 0, "yes\n", `note: testdata/rbac/rbac.yaml: document 10 (ServiceAccount "team-a/builder"): skipped, not an RBAC object`},
+		{"no --as", []string{"get", "pods"}, 2, "", "--as USER is required"},
+		{"--as-group without --as", []string{"get", "pods", "--as-group", "dev"}, 2, "", "--as-group needs --as"},
+		{"one argument", []string{"get", "--as", "alice"}, 2, "", "expected two arguments"},
+		{"URL with subresource", []string{"get", "/healthz", "--subresource", "x", "--as", "alice"}, 2, "", "--subresource cannot be used"},
+		{"-n with -A", []string{"get", "pods", "-n", "x", "-A", "--as", "alice"}, 2, "", "cannot be used together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"rbac", "can-i"}, tt.args...)
+			args = append(args, "-f", rbac)
+			code, out, errOut := runRBAC(t, "", args...)
+			if code != tt.code || out != tt.out {
+				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
+			}
+			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
+			}
+		})
+	}
+}
+
+func TestRBACInputErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed document", []string{"rbac", "can-i", "get", "pods", "--as", "a", "-f", rbacData + "malformed.yaml"},
+			`error: testdata/rbac/malformed.yaml: document 1 (ClusterRole "broken"): rules[0].verbs: Required value`},
+		{"missing file", []string{"rbac", "who-can", "get", "pods", "-f", rbacData + "nope.yaml"}, "no such file"},
+		{"no inputs", []string{"rbac", "who-can", "get", "pods"}, "no RBAC manifests"},
+		{"bad output", []string{"rbac", "who-can", "get", "pods", "-o", "yaml", "-f", rbacData + "rbac.yaml"}, "unknown output format"},
+		{"checks unknown field", []string{"rbac", "check", "-f", rbacData + "rbac.yaml", "--checks", rbacData + "checks-unknown-field.yaml"}, `unknown field "expect"`},
+		{"checks missing", []string{"rbac", "check", "-f", rbacData + "rbac.yaml"}, "--checks CHECKS.yaml is required"},
+		{"unknown flag", []string{"rbac", "can-i", "--nope"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runRBAC(t, "", tt.args...)
+			if code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestRBACStdin(t *testing.T) {
+	data, err := os.ReadFile(rbacData + "rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runRBAC(t, string(data), "rbac", "can-i", "patch", "deployments", "-n", "team-a", "--as", "carol", "--as-group", "dev", "-f", "-")
+	if code != 0 || out != "yes\n" {
+		t.Errorf("exit %d, %q; want 0, yes", code, out)
+	}
+}
+
+func TestRBACGolden(t *testing.T) {
+	rbac := rbacData + "rbac.yaml"
+	tests := []struct {
+		golden string
+		code   int
+		args   []string
+	}{
+		{"list-builder.txt", 0, []string{"can-i", "--list", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbac}},
+		{"list-alice-defaults.txt", 0, []string{"can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac}},
+		{"explain-yes.txt", 0, []string{"can-i", "update", "deployments.apps/web", "--subresource", "scale", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "--explain", "-f", rbac}},
+		{"explain-no.txt", 1, []string{"can-i", "delete", "deployments/web", "-n", "team-a", "--as", "system:serviceaccount:default:read-only-user", "--explain", "-f", rbac}},
+		{"explain-namespace.txt", 1, []string{"can-i", "get", "deployments", "-n", "team-b", "--as", "system:serviceaccount:team-a:builder", "--explain", "-f", rbac}},
+		{"who-can.txt", 0, []string{"who-can", "get", "deployments", "-n", "team-a", "-f", rbac}},
+		{"who-can-all.json", 0, []string{"who-can", "get", "deployments.apps", "-A", "-o", "json", "--with-defaults", "-f", rbac}},
+		{"who-can-none.json", 0, []string{"who-can", "escalate", "clusterroles", "-o", "json", "-f", rbac}},
+		{"check.txt", 1, []string{"check", "-f", rbac, "--checks", rbacData + "checks.yaml"}},
+		{"check.json", 1, []string{"check", "-f", rbac, "--checks", rbacData + "checks.yaml", "-o", "json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			code, out, errOut := runRBAC(t, "", append([]string{"rbac"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
+			}
+			if strings.HasSuffix(tt.golden, ".json") && !json.Valid([]byte(out)) {
+				t.Errorf("output is not JSON: %q", out)
+			}
+			goldenRBAC(t, tt.golden, out)
+		})
+	}
+}
