@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -86,24 +89,61 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		op = policies.Create
 	}
 	report := &Report{Results: []Result{}, Warnings: b.Warnings}
+	judged := judgeAll(ctx, b, inputs, op, opts.Namespace)
 	var errs []error
-	for _, d := range inputs {
-		req, err := bundle.RequestFor(b.Resources(), d.Object, op, opts.Namespace)
-		if err != nil {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+	for i, j := range judged {
+		d := inputs[i]
+		if j.err != nil {
+			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: j.err})
 			continue
 		}
-		outcome := b.Validate(ctx, req)
-		for _, err := range outcome.Errors {
+		for _, err := range j.outcome.Errors {
 			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
 				Err: fmt.Errorf("%s: policy evaluation failed: %w", d.Describe(), err)})
 		}
-		report.add(d, req, outcome)
+		report.add(d, j.req, j.outcome)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return report, nil
+}
+
+type judgement struct {
+	req     *policies.Request
+	outcome policies.Outcome
+	err     error
+}
+
+// judgeAll judges the inputs on every core; the judgements keep the input order.
+func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, namespace string) []judgement {
+	out := make([]judgement, len(inputs))
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(inputs) {
+		workers = len(inputs)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(inputs) {
+					return
+				}
+				req, err := bundle.RequestFor(b.Resources(), inputs[i].Object, op, namespace)
+				if err != nil {
+					out[i].err = err
+					continue
+				}
+				out[i] = judgement{req: req, outcome: b.Validate(ctx, req)}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func (r *Report) add(d manifest.Document, req *policies.Request, o policies.Outcome) {
