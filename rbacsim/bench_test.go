@@ -38,7 +38,6 @@ func benchRules(r *rand.Rand, b *strings.Builder) {
 		names := ""
 		if r.Intn(5) == 0 {
 			names = fmt.Sprintf(", resourceNames: [obj-%d]", r.Intn(10))
-			res += ""
 		}
 		sub := ""
 		if r.Intn(6) == 0 {

@@ -2,7 +2,6 @@ package rbacsim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -187,6 +186,3 @@ func yesNo(b bool) string {
 	}
 	return "no"
 }
-
-// ErrChecksFailed is returned by callers when a check's expectation does not hold.
-var ErrChecksFailed = errors.New("some checks failed")
