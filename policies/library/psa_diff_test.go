@@ -1,8 +1,5 @@
-//go:build psadiff
-
-// The differential test against pod-security-admission itself. It imports
-// k8s.io/pod-security-admission, which the module does not require yet, so it is built only with
-// -tags psadiff; see README.md in testdata/psa for how to run it.
+// The differential test against pod-security-admission itself: random pods judged by PSA's own
+// evaluator and by the embedded policies must get the same verdicts.
 
 package library_test
 
