@@ -25,7 +25,7 @@ type constraint struct {
 	name    string
 	kind    string
 	match   *matcher
-	params  ast.Value // spec.parameters, {} when absent, as Gatekeeper stores it
+	params  any // spec.parameters, {} when absent, as Gatekeeper stores it
 	actions []policies.Action
 }
 
@@ -52,9 +52,10 @@ func decodeConstraint(obj *unstructured.Unstructured, enforcementPoint string) (
 	if params == nil {
 		params = map[string]any{}
 	}
-	if c.params, err = ast.InterfaceToValue(params); err != nil {
+	if _, err := ast.InterfaceToValue(params); err != nil {
 		return nil, fmt.Errorf("spec.parameters: %w", err)
 	}
+	c.params = params
 	if c.actions, err = enforcementActions(obj, enforcementPoint); err != nil {
 		return nil, err
 	}

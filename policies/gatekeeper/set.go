@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/open-policy-agent/opa/v1/ast"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,7 +15,6 @@ import (
 	"github.com/verdict-dev/verdict/policies"
 	vcel "github.com/verdict-dev/verdict/policies/cel"
 	"github.com/verdict-dev/verdict/policies/manifest"
-	vrego "github.com/verdict-dev/verdict/policies/rego"
 )
 
 // EngineChoice says which engine judges a template that has both a Rego and a K8sNativeValidation
@@ -279,23 +277,23 @@ func (s *Set) Templates() []Template {
 type evaluation struct {
 	req        *policies.Request
 	ns         *corev1.Namespace
-	review     ast.Value
+	review     map[string]any
 	reviewNS   bool // review was built with the namespace
 	versioned  *admission.VersionedAttributes
-	reviewErr  error
 	versionErr error
 }
 
-func (e *evaluation) reviewValue(withNamespace bool) (ast.Value, error) {
-	if e.review == nil && e.reviewErr == nil || withNamespace && !e.reviewNS && e.ns != nil {
+// reviewValue is input.review; withNamespace adds _unstable.namespace.
+func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
+	if e.review == nil || withNamespace && !e.reviewNS && e.ns != nil {
 		var ns *corev1.Namespace
 		if withNamespace {
 			ns = e.ns
 		}
-		e.review, e.reviewErr = vrego.Input(reviewMap(e.req, ns))
+		e.review = reviewMap(e.req, ns)
 		e.reviewNS = withNamespace
 	}
-	return e.review, e.reviewErr
+	return e.review
 }
 
 func (e *evaluation) versionedAttributes() (*admission.VersionedAttributes, error) {
@@ -350,12 +348,8 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 				}
 			}
 			if ct.rego != nil {
-				review, err := e.reviewValue(ct.unstable)
-				if err == nil {
-					var vs []violation
-					vs, err = ct.rego.eval(ctx, review, c)
-					ct.record(&out, c, vs)
-				}
+				vs, err := ct.rego.eval(ctx, e.reviewValue(ct.unstable), c)
+				ct.record(&out, c, vs)
 				if err != nil {
 					out.Errors = append(out.Errors, &EvalError{Template: ct.name, Kind: c.kind, Constraint: c.name, Engine: policies.Rego, Err: err})
 				}
