@@ -14,8 +14,9 @@ import (
 const DefaultNamespace = "default"
 
 // RequestFor presents a manifest to the policies as the API server would after `kubectl apply`: a
-// namespaced object without metadata.namespace is in namespace (or "default"), a cluster-scoped one
-// has none, and a Namespace carries the kubernetes.io/metadata.name label. On DELETE the manifest is
+// built-in object is decoded through its type (manifest.Normalize), a namespaced object without
+// metadata.namespace is in namespace (or "default"), a cluster-scoped one has none, and a Namespace
+// carries the kubernetes.io/metadata.name label. On DELETE the manifest is
 // the old object; on UPDATE it is both old and new (nothing changed). The object is copied only
 // where it must change.
 func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, op policies.Operation, namespace string) (*policies.Request, error) {
@@ -23,6 +24,10 @@ func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, o
 	res, ok := resources.Lookup(gvk)
 	if !ok {
 		return nil, &manifest.NoKindMatchError{GVK: gvk}
+	}
+	obj, err := manifest.Normalize(obj)
+	if err != nil {
+		return nil, err
 	}
 	ns := ""
 	if res.Namespaced {

@@ -258,13 +258,7 @@ func (s *Set) Len() int { return len(s.templates) }
 func (s *Set) Templates() []Template {
 	out := make([]Template, 0, len(s.templates))
 	for _, ct := range s.templates {
-		t := Template{Name: ct.name, Kind: ct.kind, Both: ct.hasRego && ct.hasCEL}
-		if ct.cel != nil {
-			t.Engines = append(t.Engines, policies.CEL)
-		}
-		if ct.rego != nil {
-			t.Engines = append(t.Engines, policies.Rego)
-		}
+		t := Template{Name: ct.name, Kind: ct.kind, Both: ct.hasRego && ct.hasCEL, Engines: ct.engines()}
 		for _, c := range ct.constraints {
 			t.Constraints = append(t.Constraints, c.name)
 		}
@@ -333,7 +327,9 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			if err != nil {
 				// Gatekeeper cannot tell whether the constraint applies, so it rejects.
 				msg := fmt.Sprintf("unable to match constraints: failed to run Match criteria: %v", err)
-				ct.record(&out, c, []violation{{engine: ct.firstEngine(), msg: msg}})
+				for _, eng := range ct.engines() {
+					ct.record(&out, c, []violation{{engine: eng, msg: msg}})
+				}
 				continue
 			}
 			if !ok {
@@ -359,11 +355,16 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 	return out
 }
 
-func (ct *compiledTemplate) firstEngine() policies.Engine {
+// engines are the engines that judge the template.
+func (ct *compiledTemplate) engines() []policies.Engine {
+	var out []policies.Engine
 	if ct.cel != nil {
-		return policies.CEL
+		out = append(out, policies.CEL)
 	}
-	return policies.Rego
+	if ct.rego != nil {
+		out = append(out, policies.Rego)
+	}
+	return out
 }
 
 // record turns violations into findings, one per enforcement action of the constraint.

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -44,7 +43,7 @@ func (a assertion) compile() (expectation, error) {
 	if a.Message != nil {
 		re, err := regexp.Compile(*a.Message)
 		if err != nil {
-			return e, fmt.Errorf("message: invalid regular expression: %w", errors.Unwrap(err))
+			return e, fmt.Errorf("message: invalid regular expression %q: %w", *a.Message, err)
 		}
 		e.message, e.text = re, *a.Message
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -155,9 +156,14 @@ func readSuiteFile(path string) ([]byte, suiteHeader, error) {
 }
 
 // decodeStrict decodes YAML into v, refusing fields v does not have, so that a misspelt field is an
-// error and not an assertion silently skipped.
+// error and not an assertion silently skipped. It reads YAML 1.2, as gator does: an unquoted yes or no
+// is a string (a case named no, violations: yes).
 func decodeStrict(data []byte, v any) error {
-	js, err := yaml.YAMLToJSON(data)
+	var doc any
+	if err := yamlv3.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("invalid YAML: %w", err)
+	}
+	js, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("invalid YAML: %w", err)
 	}

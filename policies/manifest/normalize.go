@@ -1,0 +1,34 @@
+package manifest
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// Normalize returns a built-in object as the API server holds it after decoding a request: through
+// its Go type, so that explicit nulls and empty values are dropped or filled as the typed object has
+// them, and unknown fields are refused as the API server's strict field validation (kubectl's
+// default) refuses them. Objects of other kinds (CRDs) are returned as they are.
+func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	gvk := obj.GroupVersionKind()
+	if !scheme.Scheme.Recognizes(gvk) {
+		return obj, nil
+	}
+	typed, err := scheme.Scheme.New(gvk)
+	if err != nil {
+		return obj, nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, typed, true); err != nil {
+		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
+	}
+	out := &unstructured.Unstructured{Object: content}
+	out.SetGroupVersionKind(gvk)
+	return out, nil
+}
