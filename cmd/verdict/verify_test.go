@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestVerifyExitCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // must contain
+		stderr string // must contain
+	}{
+		{name: "a failing case exits 1", args: []string{"verify", "testdata/verify/suite.yaml"}, code: 1, stdout: "2 passed, 1 failed, 1 skipped"},
+		{name: "a folder is searched for suite.yaml", args: []string{"verify", "testdata/verify"}, code: 2, stdout: "3 passed, 1 failed, 1 skipped, 1 errors"},
+		{name: "a broken suite exits 2", args: []string{"verify", "testdata/verify/broken"}, code: 2,
+			stdout: "ERROR testdata/verify/broken/suite.yaml: no-latest/missing-object: object: testdata/verify/broken/nothing.yaml: open"},
+		{name: "DIR/... as gator takes it", args: []string{"verify", "testdata/verify/..."}, code: 2, stdout: "3 passed, 1 failed, 1 skipped, 1 errors"},
+		{name: "no suites", args: []string{"verify"}, code: 2, stderr: "no suites given"},
+		{name: "missing path", args: []string{"verify", "testdata/verify/nothing"}, code: 2, stderr: "no such file or directory"},
+		{name: "folder without suites", args: []string{"verify", "testdata/check"}, code: 2, stderr: "no suites found"},
+		{name: "bad output format", args: []string{"verify", "-o", "sarif", "testdata/verify"}, code: 2, stderr: `--output "sarif": must be one of text, json, junit`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestVerifyOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{golden: "out.txt", args: []string{"verify", "testdata/verify/suite.yaml"}},
+		{golden: "out-verbose.txt", args: []string{"verify", "-v", "testdata/verify/suite.yaml"}},
+		{golden: "out.json", args: []string{"verify", "-o", "json", "testdata/verify/suite.yaml"}},
+		{golden: "out.xml", args: []string{"verify", "-o", "junit", "testdata/verify/suite.yaml"}},
+		{golden: "broken.txt", args: []string{"verify", "testdata/verify/broken"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			_, stdout, _ := runCLI(t, "", tc.args...)
+			golden(t, filepath.Join("testdata", "verify", tc.golden), stdout)
+		})
+	}
+}
+
+// TestVerifyGatekeeperLibrary runs the Gatekeeper library's own suites: every case passes, under both
+// engines where a template has a Rego and a K8sNativeValidation block.
+func TestVerifyGatekeeperLibrary(t *testing.T) {
+	const lib = "../../test/testdata/gatekeeper-library"
+	code, stdout, stderr := runCLI(t, "", "verify", "-o", "json", lib)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	var report struct {
+		Results []struct {
+			Suite, Test, Case, Status, Message string
+			Engines                            []struct{ Engine string }
+		}
+		Summary struct{ Passed, Failed, Skipped, Errors int }
+	}
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.Summary.Passed == 0 || report.Summary.Failed+report.Summary.Errors+report.Summary.Skipped != 0 {
+		t.Errorf("summary = %+v", report.Summary)
+	}
+	suites := map[string]bool{}
+	for _, r := range report.Results {
+		suites[r.Suite] = true
+		if r.Status != "pass" {
+			t.Errorf("%s: %s/%s: %s %s", r.Suite, r.Test, r.Case, r.Status, r.Message)
+		}
+		tmpl, err := os.ReadFile(filepath.Join(filepath.Dir(r.Suite), "template.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if strings.Contains(string(tmpl), "engine: K8sNativeValidation") && strings.Contains(string(tmpl), "engine: Rego") {
+			want = 2
+		}
+		if len(r.Engines) != want {
+			t.Errorf("%s: %s/%s: ran %d engines, want %d", r.Suite, r.Test, r.Case, len(r.Engines), want)
+		}
+	}
+	entries, err := filepath.Glob(lib + "/*/*/suite.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(suites) != len(entries) || len(entries) == 0 {
+		t.Errorf("ran %d suites of %d", len(suites), len(entries))
+	}
+}
