@@ -7,6 +7,7 @@ func subcommands(streams IOStreams) []*cobra.Command {
 	return []*cobra.Command{
 		newCheckCmd(streams),
 		newMutateCmd(streams),
+		newServeCmd(streams),
 		newVersionCmd(streams),
 		newRBACCmd(streams),
 		newVerifyCmd(streams),

@@ -1,0 +1,11 @@
+// Package webhook is verdict's admission server: it answers AdmissionReviews (admission.k8s.io/v1
+// and v1beta1) on POST /validate and /mutate with the decisions of a compiled policy bundle, over TLS,
+// on controller-runtime's webhook server and certwatcher. It converts each AdmissionRequest into the
+// engine-neutral policies.Request and the bundle's findings and patches back into an
+// AdmissionResponse; it knows nothing of which engine decided.
+//
+// The policy set is swapped atomically on reload (a request sees the old set or the new one, never a
+// mix); /readyz fails until the first set is compiled. Requests that cannot be read get a 4xx with a
+// message that says what is wrong; a policy that fails to evaluate denies (fails closed), and the API
+// server's failurePolicy governs only what it cannot reach.
+package webhook

@@ -1,0 +1,213 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	jsonpatchapply "gopkg.in/evanphx/json-patch.v4"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/bundle"
+)
+
+// Policies gives the handler the policy set in force. It may change between requests.
+type Policies interface {
+	Current() *bundle.Bundle
+}
+
+// Kind says which admission a handler answers.
+type Kind string
+
+// The two webhooks.
+const (
+	Validating Kind = "validate"
+	Mutating   Kind = "mutate"
+)
+
+// DefaultTimeout is the API server's default webhook timeout.
+const DefaultTimeout = 10 * time.Second
+
+// deadlineMargin is kept between the end of an evaluation and the API server's timeout, so that a
+// slow policy gets an answer from verdict rather than a timeout from the API server.
+const deadlineMargin = 500 * time.Millisecond
+
+// Handler answers AdmissionReviews for one kind of admission.
+type Handler struct {
+	Kind     Kind
+	Policies Policies
+	Log      logr.Logger
+	Metrics  *Metrics
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rv, rerr := readReview(r)
+	if rerr != nil {
+		h.fail(w, rv, rerr, start)
+		return
+	}
+	req, rerr := toRequest(rv.Request)
+	if rerr != nil {
+		h.fail(w, rv, rerr, start)
+		return
+	}
+	b := h.Policies.Current()
+	if b == nil {
+		h.fail(w, rv, &requestError{status: http.StatusServiceUnavailable, err: errors.New("no policy set is loaded yet")}, start)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), evaluationTimeout(r))
+	defer cancel()
+
+	var resp admission.Response
+	var decision string
+	if h.Kind == Mutating {
+		resp, decision = h.mutate(ctx, b, req, rv.Request)
+	} else {
+		resp, decision = h.validate(ctx, b, req)
+	}
+	resp.UID = rv.Request.UID
+	if decision == "denied" || decision == "error" {
+		h.Log.Info("denied", "webhook", string(h.Kind), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace,
+			"name", req.Name, "operation", req.Operation, "user", userName(req), "dryRun", req.DryRun, "message", resp.Result.Message)
+	} else if h.Log.V(1).Enabled() {
+		h.Log.V(1).Info("admitted", "webhook", string(h.Kind), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "decision", decision)
+	}
+	h.Metrics.observe(h.Kind, decision, time.Since(start))
+	writeReview(w, http.StatusOK, rv.APIVersion, &resp.AdmissionResponse)
+}
+
+// evaluationTimeout is the API server's timeout (it calls webhooks with ?timeout=Ns) less a margin.
+func evaluationTimeout(r *http.Request) time.Duration {
+	timeout := DefaultTimeout
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		if d, err := time.ParseDuration(t); err == nil && d > 0 {
+			timeout = d
+		}
+	}
+	if timeout > 2*deadlineMargin {
+		return timeout - deadlineMargin
+	}
+	return timeout / 2
+}
+
+func (h *Handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.Request) (admission.Response, string) {
+	out := b.Validate(ctx, req)
+	h.Metrics.findings(out.Findings)
+	if len(out.Errors) > 0 {
+		h.Metrics.evaluationError(h.Kind)
+		return errored(out.Errors), "error"
+	}
+	var resp admission.Response
+	decision := "allowed"
+	if out.Denied() {
+		resp, decision = denial(out.Findings), "denied"
+	} else {
+		resp = admission.Allowed("")
+	}
+	resp.Warnings = warnings(out.Findings)
+	resp.AuditAnnotations = auditAnnotations(out)
+	return resp, decision
+}
+
+func (h *Handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request, ar *admissionv1.AdmissionRequest) (admission.Response, string) {
+	m := b.Mutate(ctx, req)
+	h.Metrics.findings(m.Findings)
+	if len(m.Errors) > 0 {
+		h.Metrics.evaluationError(h.Kind)
+		return errored(m.Errors), "error"
+	}
+	if len(m.Findings) > 0 {
+		return denial(m.Findings), "denied"
+	}
+	if !m.Changed() {
+		return admission.Allowed(""), "allowed"
+	}
+	patch, err := json.Marshal(m.Patch)
+	if err == nil {
+		err = checkPatch(ar.Object.Raw, patch, m.Object.Object)
+	}
+	if err != nil {
+		h.Metrics.evaluationError(h.Kind)
+		return errored([]error{err}), "error"
+	}
+	pt := admissionv1.PatchTypeJSONPatch
+	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
+		Allowed: true, Patch: patch, PatchType: &pt,
+		Result: &metav1.Status{Code: http.StatusOK},
+	}}, "patched"
+}
+
+// checkPatch applies the patch to the object the API server sent and compares the result with what
+// the policies produced: a patch that does not apply, or applies to something else, is never sent.
+func checkPatch(original, patch []byte, want map[string]any) error {
+	p, err := jsonpatchapply.DecodePatch(patch)
+	if err != nil {
+		return fmt.Errorf("the mutation's patch is not valid: %w", err)
+	}
+	patched, err := p.Apply(original)
+	if err != nil {
+		return fmt.Errorf("the mutation's patch does not apply to the object: %w", err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(patched, &got); err != nil {
+		return fmt.Errorf("the patched object: %w", err)
+	}
+	wantJSON, _ := json.Marshal(want)
+	var wantNorm map[string]any
+	_ = json.Unmarshal(wantJSON, &wantNorm)
+	if !equality.Semantic.DeepEqual(got, wantNorm) {
+		return errors.New("the mutation's patch does not produce the mutated object")
+	}
+	return nil
+}
+
+// errored fails closed: a policy that cannot be evaluated denies, with the reason.
+func errored(errs []error) admission.Response {
+	resp := admission.Errored(http.StatusInternalServerError, fmt.Errorf("policy evaluation failed: %w", errors.Join(errs...)))
+	resp.Result.Message = bound(oneLine(resp.Result.Message), maxMessage)
+	return resp
+}
+
+func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, start time.Time) {
+	h.Log.Info("bad request", "webhook", string(h.Kind), "status", rerr.status, "error", rerr.err.Error())
+	h.Metrics.observe(h.Kind, "bad_request", time.Since(start))
+	resp := &admissionv1.AdmissionResponse{
+		Allowed: false,
+		Result:  &metav1.Status{Status: metav1.StatusFailure, Code: int32(rerr.status), Message: rerr.err.Error(), Reason: metav1.StatusReasonBadRequest},
+	}
+	version := "admission.k8s.io/v1"
+	if rv != nil {
+		if rv.Request != nil {
+			resp.UID = rv.Request.UID
+		}
+		if reviewVersions[rv.APIVersion] {
+			version = rv.APIVersion
+		}
+	}
+	writeReview(w, rerr.status, version, resp)
+}
+
+func writeReview(w http.ResponseWriter, status int, apiVersion string, resp *admissionv1.AdmissionResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(review{APIVersion: apiVersion, Kind: "AdmissionReview", Response: resp})
+}
+
+func userName(req *policies.Request) string {
+	if req.UserInfo == nil {
+		return ""
+	}
+	return req.UserInfo.GetName()
+}

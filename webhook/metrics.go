@@ -1,0 +1,80 @@
+package webhook
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/verdict-dev/verdict/policies"
+)
+
+// Metrics are the server's Prometheus metrics.
+type Metrics struct {
+	Requests         *prometheus.CounterVec
+	Latency          *prometheus.HistogramVec
+	Findings         *prometheus.CounterVec
+	EvaluationErrors *prometheus.CounterVec
+	Generation       prometheus.Gauge
+	Reloads          *prometheus.CounterVec
+	Policies         prometheus.Gauge
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_admission_requests_total",
+			Help: "Admission requests answered, by webhook (validate, mutate) and decision (allowed, denied, patched, error, bad_request).",
+		}, []string{"webhook", "decision"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "verdict_admission_request_duration_seconds",
+			Help:    "Time to answer an admission request, from reading it to writing the answer, by webhook and decision.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"webhook", "decision"}),
+		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_policy_findings_total",
+			Help: "Findings of the policies, by policy and action (deny, warn, audit).",
+		}, []string{"policy", "action"}),
+		EvaluationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_policy_evaluation_errors_total",
+			Help: "Requests denied because a policy failed to evaluate, by webhook.",
+		}, []string{"webhook"}),
+		Generation: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "verdict_policy_set_generation",
+			Help: "Generation of the policy set in force; it grows by one at each successful load.",
+		}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_policy_set_loads_total",
+			Help: "Loads of the policy set, by result (success, failure).",
+		}, []string{"result"}),
+		Policies: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "verdict_policies",
+			Help: "Policies in the set in force.",
+		}),
+	}
+	reg.MustRegister(m.Requests, m.Latency, m.Findings, m.EvaluationErrors, m.Generation, m.Reloads, m.Policies)
+	return m
+}
+
+func (m *Metrics) observe(kind Kind, decision string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.Requests.WithLabelValues(string(kind), decision).Inc()
+	m.Latency.WithLabelValues(string(kind), decision).Observe(d.Seconds())
+}
+
+func (m *Metrics) findings(fs []policies.Finding) {
+	if m == nil {
+		return
+	}
+	for _, f := range fs {
+		m.Findings.WithLabelValues(f.Policy, string(f.Action)).Inc()
+	}
+}
+
+func (m *Metrics) evaluationError(kind Kind) {
+	if m != nil {
+		m.EvaluationErrors.WithLabelValues(string(kind)).Inc()
+	}
+}

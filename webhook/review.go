@@ -1,0 +1,157 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authentication/user"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/verdict-dev/verdict/policies"
+)
+
+// MaxRequestBytes bounds a request body. The API server's own limit on a request is 3 MiB, and an
+// AdmissionReview carries the object and the old object.
+const MaxRequestBytes = 7 << 20
+
+// The AdmissionReview versions this server answers; the response echoes the request's.
+var reviewVersions = map[string]bool{"admission.k8s.io/v1": true, "admission.k8s.io/v1beta1": true}
+
+// requestError is a request that cannot be answered, with the HTTP status that says why.
+type requestError struct {
+	status int
+	err    error
+}
+
+func (e *requestError) Error() string { return e.err.Error() }
+
+func badRequest(format string, args ...any) *requestError {
+	return &requestError{status: http.StatusBadRequest, err: fmt.Errorf(format, args...)}
+}
+
+// review is an AdmissionReview of either version: both have the same shape.
+type review struct {
+	APIVersion string                         `json:"apiVersion"`
+	Kind       string                         `json:"kind"`
+	Request    *admissionv1.AdmissionRequest  `json:"request,omitempty"`
+	Response   *admissionv1.AdmissionResponse `json:"response,omitempty"`
+}
+
+// readReview reads and checks an AdmissionReview from an HTTP request.
+func readReview(r *http.Request) (*review, *requestError) {
+	if r.Method != http.MethodPost {
+		return nil, &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s is not allowed: send AdmissionReviews with POST", r.Method)}
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType,
+			err: fmt.Errorf("Content-Type %q is not supported: send application/json", r.Header.Get("Content-Type"))}
+	}
+	if r.Body == nil {
+		return nil, badRequest("the request has no body: send an AdmissionReview")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		return nil, badRequest("reading the request body: %v", err)
+	}
+	if len(body) > MaxRequestBytes {
+		return nil, &requestError{status: http.StatusRequestEntityTooLarge,
+			err: fmt.Errorf("the request body is over %d bytes", MaxRequestBytes)}
+	}
+	if len(body) == 0 {
+		return nil, badRequest("the request body is empty: send an AdmissionReview")
+	}
+	return decodeReview(body)
+}
+
+// decodeReview decodes and checks an AdmissionReview body.
+func decodeReview(body []byte) (*review, *requestError) {
+	rv := &review{}
+	if err := json.Unmarshal(body, rv); err != nil {
+		return nil, badRequest("the body is not a JSON AdmissionReview: %v", err)
+	}
+	if rv.Kind != "AdmissionReview" {
+		return nil, badRequest("kind %q is not AdmissionReview", rv.Kind)
+	}
+	if !reviewVersions[rv.APIVersion] {
+		return nil, badRequest("apiVersion %q is not supported: send admission.k8s.io/v1 or admission.k8s.io/v1beta1", rv.APIVersion)
+	}
+	if rv.Request == nil {
+		return nil, badRequest("the AdmissionReview has no request")
+	}
+	if rv.Request.UID == "" {
+		return nil, badRequest("the AdmissionReview's request has no uid")
+	}
+	return rv, nil
+}
+
+// toRequest converts an AdmissionRequest into the policies' request.
+func toRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, *requestError) {
+	op, ok := policies.ParseOperation(string(ar.Operation))
+	if !ok {
+		return nil, badRequest("request.operation %q is not CREATE, UPDATE, DELETE or CONNECT", ar.Operation)
+	}
+	req := &policies.Request{
+		UID:         string(ar.UID),
+		Kind:        schema.GroupVersionKind(ar.Kind),
+		Resource:    schema.GroupVersionResource(ar.Resource),
+		SubResource: ar.SubResource,
+		Name:        ar.Name,
+		Namespace:   ar.Namespace,
+		Operation:   op,
+		DryRun:      ar.DryRun != nil && *ar.DryRun,
+	}
+	if ar.RequestKind != nil {
+		k := schema.GroupVersionKind(*ar.RequestKind)
+		req.RequestKind = &k
+	}
+	if ar.RequestResource != nil {
+		r := schema.GroupVersionResource(*ar.RequestResource)
+		req.RequestResource = &r
+	}
+	var err error
+	if req.Object, err = object(ar.Object, "request.object"); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if req.OldObject, err = object(ar.OldObject, "request.oldObject"); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if req.Options, err = object(ar.Options, "request.options"); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if req.Kind.Kind == "" || req.Resource.Resource == "" {
+		return nil, badRequest("the request names no kind or resource")
+	}
+	if req.Object == nil && req.OldObject == nil && op != policies.Connect {
+		return nil, badRequest("the request has neither object nor oldObject")
+	}
+	extra := map[string][]string{}
+	for k, v := range ar.UserInfo.Extra {
+		extra[k] = v
+	}
+	req.UserInfo = &user.DefaultInfo{Name: ar.UserInfo.Username, UID: ar.UserInfo.UID, Groups: ar.UserInfo.Groups, Extra: extra}
+	return req, nil
+}
+
+// object decodes an embedded object, keeping integers as int64 as the API server's own decoding does.
+func object(raw runtime.RawExtension, field string) (*unstructured.Unstructured, error) {
+	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw.Raw, &m); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object: %v", field, err)
+	}
+	if m == nil {
+		return nil, errors.New(field + " is not a JSON object")
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}

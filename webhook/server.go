@@ -1,0 +1,177 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apiserver/pkg/server/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/verdict-dev/verdict/policies/bundle"
+)
+
+// Options configure the server.
+type Options struct {
+	// Addr is the webhook's TLS address, host:port.
+	Addr string
+	// CertFile and KeyFile are the serving certificate; they are reloaded when they change.
+	CertFile, KeyFile string
+	// ClientCAFile, when set, makes the server require and verify client certificates (the API
+	// server's) against it.
+	ClientCAFile string
+	// HTTP2 allows HTTP/2, off by default (CVE-2023-44487 and friends).
+	HTTP2 bool
+	// MetricsAddr and HealthAddr serve /metrics and /healthz, /livez, /readyz in plain HTTP; empty
+	// turns them off.
+	MetricsAddr, HealthAddr string
+	// Policies say where the policies come from.
+	Policies bundle.Options
+	Log      logr.Logger
+}
+
+// Server is a running admission server.
+type Server struct {
+	opts     Options
+	policies *PolicySet
+	metrics  *Metrics
+	certs    *certwatcher.CertWatcher
+}
+
+// New prepares a server: it registers its metrics and reads the certificate.
+func New(opts Options) (*Server, error) {
+	if opts.CertFile == "" || opts.KeyFile == "" {
+		return nil, errors.New("a serving certificate and key are required")
+	}
+	cw, err := certwatcher.New(opts.CertFile, opts.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the serving certificate: %w", err)
+	}
+	metrics := NewMetrics(ctrlmetrics.Registry)
+	return &Server{
+		opts:     opts,
+		metrics:  metrics,
+		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
+		certs:    cw,
+	}, nil
+}
+
+// Policies returns the server's policy set.
+func (s *Server) Policies() *PolicySet { return s.policies }
+
+// Handlers returns the webhook handlers by path, for tests and for other muxes.
+func (s *Server) Handlers() map[string]http.Handler {
+	log := s.opts.Log.WithName("admission")
+	return map[string]http.Handler{
+		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics},
+		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics},
+	}
+}
+
+// Run serves until ctx is done, then finishes the requests in flight and returns. It loads the
+// policies first; a policy set that does not compile at start is an error.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	if s.opts.HealthAddr != "" {
+		mux := http.NewServeMux()
+		healthz.InstallHandler(mux, healthz.PingHealthz)
+		healthz.InstallLivezHandler(mux, healthz.PingHealthz)
+		healthz.InstallReadyzHandler(mux, healthz.PingHealthz,
+			healthz.NamedCheck("policies", func(*http.Request) error { return s.policies.Ready() }),
+			healthz.NamedCheck("serving-certificate", func(*http.Request) error {
+				_, err := s.certs.GetCertificate(nil)
+				return err
+			}))
+		g.Go(func() error { return serveHTTP(ctx, s.opts.HealthAddr, mux) })
+	}
+	if s.opts.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
+		g.Go(func() error { return serveHTTP(ctx, s.opts.MetricsAddr, mux) })
+	}
+	if err := s.policies.Load(ctx); err != nil {
+		cancel()
+		_ = g.Wait()
+		return fmt.Errorf("loading policies: %w", err)
+	}
+	g.Go(func() error { return s.policies.Watch(ctx) })
+	g.Go(func() error { return s.certs.Start(ctx) })
+
+	host, portText, err := net.SplitHostPort(s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", s.opts.Addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("--addr %q: the port is not a number", s.opts.Addr)
+	}
+	tlsOpts, err := s.tlsOptions()
+	if err != nil {
+		return err
+	}
+	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: host, Port: port, TLSOpts: tlsOpts})
+	for path, h := range s.Handlers() {
+		srv.Register(path, h)
+	}
+	s.opts.Log.Info("serving admission webhooks", "addr", s.opts.Addr, "cert", s.opts.CertFile, "validate", "/validate", "mutate", "/mutate")
+	g.Go(func() error { return srv.Start(ctx) })
+	return g.Wait()
+}
+
+func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
+	var clientCAs *x509.CertPool
+	if s.opts.ClientCAFile != "" {
+		data, err := os.ReadFile(s.opts.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the client CA: %w", err)
+		}
+		clientCAs = x509.NewCertPool()
+		if !clientCAs.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", s.opts.ClientCAFile)
+		}
+	}
+	return []func(*tls.Config){func(c *tls.Config) {
+		c.MinVersion = tls.VersionTLS12
+		c.GetCertificate = s.certs.GetCertificate
+		if !s.opts.HTTP2 {
+			c.NextProtos = []string{"http/1.1"}
+		}
+		if clientCAs != nil {
+			c.ClientCAs = clientCAs
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	}}, nil
+}
+
+// serveHTTP serves plain HTTP on addr until ctx is done.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
