@@ -42,7 +42,11 @@ func (r *Report) writeText(w io.Writer, verbose bool) error {
 		b.WriteByte('\n')
 		if verbose && res.Status == Pass {
 			for _, e := range res.Engines {
-				fmt.Fprintf(&b, "      %s: %d violation%s%s\n", e.Engine, len(e.Violations), plural(len(e.Violations)), quoted(e.Violations))
+				word := "violation"
+				if e.Engine == policiesEngine {
+					word = "finding"
+				}
+				fmt.Fprintf(&b, "      %s: %d %s%s%s\n", e.Engine, len(e.Violations), word, plural(len(e.Violations)), quoted(e.Violations))
 			}
 		}
 	}
