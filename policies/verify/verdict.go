@@ -416,6 +416,8 @@ func (v *verdictRun) compileAssertion(a verdictAssertion) (func(*caseOutcome) st
 			if err != nil {
 				return fmt.Sprintf("the mutated object differs from %s", a.Object)
 			}
+			// The patch's operations come in map order: sort them for a stable message.
+			sort.SliceStable(patch, func(i, j int) bool { return patch[i].Path < patch[j].Path })
 			js, _ := json.Marshal(patch)
 			return fmt.Sprintf("the mutated object differs from %s: %s", a.Object, js)
 		}, nil
