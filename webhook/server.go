@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -47,6 +49,7 @@ type Server struct {
 	opts     Options
 	policies *PolicySet
 	metrics  *Metrics
+	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
 }
 
@@ -59,10 +62,15 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the serving certificate: %w", err)
 	}
-	metrics := NewMetrics(ctrlmetrics.Registry)
+	// Each server has its own registry, so that servers in one process (tests) do not collide;
+	// controller-runtime's registry (its webhook metrics) is served beside it.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := NewMetrics(reg)
 	return &Server{
 		opts:     opts,
 		metrics:  metrics,
+		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
 		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
 	}, nil
@@ -100,7 +108,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if s.opts.MetricsAddr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
+		mux.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 		g.Go(func() error { return serveHTTP(ctx, s.opts.MetricsAddr, mux) })
 	}
 	if err := s.policies.Load(ctx); err != nil {
