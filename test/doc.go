@@ -1,0 +1,3 @@
+// Package test holds verdict's tests that span the repository: the install manifests under config/
+// here, the end-to-end tests against a real control plane in test/e2e.
+package test
