@@ -9,6 +9,12 @@ GOTEST     ?= $(GO) test
 BENCHTIME  ?= 2s
 FUZZTIME   ?= 30s
 
+# The control plane of the end-to-end tests, built from source (see ##@ Control plane).
+# These must match the requirements in hack/controlplane/*/go.mod; the build checks that they do.
+KUBE_VERSION ?= v1.37.2
+ETCD_VERSION ?= v3.7.3
+K8S_BIN      ?= $(BIN)/k8s
+
 .DEFAULT_GOAL := help
 
 ##@ General
@@ -30,7 +36,7 @@ lint: ## Check formatting (gofmt) and run go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: lint ## Run the unit tests (and, once present, the end-to-end tests).
+test: lint controlplane ## Run the unit and end-to-end tests (building the control plane first).
 	$(GOTEST) ./...
 
 .PHONY: bench
@@ -51,3 +57,41 @@ build: ## Build bin/verdict.
 run: build ## Check the bundled example manifests against the embedded default policies.
 	@# Exit 1 means a policy denied an example, which is the point of the examples.
 	$(BIN)/verdict check config/samples/manifests/; rc=$$?; [ $$rc -le 1 ]
+
+##@ Control plane
+
+# kube-apiserver and etcd cannot be downloaded here, so they are built from source through the Go
+# module proxy by the tools modules in hack/controlplane (each its own go.mod, outside the main module).
+# A binary is rebuilt only when its tools module changes; the Go build cache keeps a rebuild short.
+CONTROLPLANE_SRC := hack/controlplane
+CONTROLPLANE_GO  := GOWORK=off CGO_ENABLED=0 $(GO)
+KUBE_VERSION_PKG := k8s.io/component-base/version
+KUBE_LDFLAGS     := -s -w \
+	-X $(KUBE_VERSION_PKG).gitVersion=$(KUBE_VERSION) \
+	-X $(KUBE_VERSION_PKG).gitMajor=$(patsubst v%,%,$(word 1,$(subst ., ,$(KUBE_VERSION)))) \
+	-X $(KUBE_VERSION_PKG).gitMinor=$(word 2,$(subst ., ,$(KUBE_VERSION))) \
+	-X $(KUBE_VERSION_PKG).gitTreeState=clean
+
+# pinned-version MODULE_DIR,MODULE,VERSION: fail unless the tools module requires MODULE at VERSION.
+pinned-version = got="$$(cd $(1) && $(CONTROLPLANE_GO) list -m -f '{{.Version}}' $(2))" && \
+	if [ "$$got" != "$(3)" ]; then echo "$(1)/go.mod requires $(2) $$got, the Makefile pins $(3)"; exit 1; fi
+
+.PHONY: controlplane
+controlplane: $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd ## Build kube-apiserver and etcd for the e2e tests into bin/k8s.
+
+$(K8S_BIN)/kube-apiserver: $(addprefix $(CONTROLPLANE_SRC)/kube-apiserver/,go.mod go.sum main.go)
+	@$(call pinned-version,$(CONTROLPLANE_SRC)/kube-apiserver,k8s.io/kubernetes,$(KUBE_VERSION))
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_SRC)/kube-apiserver && \
+	date="$$($(CONTROLPLANE_GO) list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)" && \
+	$(CONTROLPLANE_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS) -X $(KUBE_VERSION_PKG).buildDate=$$date" -o $(abspath $@).tmp . && \
+	mv $(abspath $@).tmp $(abspath $@)
+
+$(K8S_BIN)/etcd: $(addprefix $(CONTROLPLANE_SRC)/etcd/,go.mod go.sum main.go)
+	@$(call pinned-version,$(CONTROLPLANE_SRC)/etcd,go.etcd.io/etcd/server/v3,$(ETCD_VERSION))
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_SRC)/etcd && $(CONTROLPLANE_GO) build -trimpath -ldflags "-s -w" -o $(abspath $@).tmp . && mv $(abspath $@).tmp $(abspath $@)
+
+.PHONY: test-e2e
+test-e2e: controlplane ## Run only the end-to-end tests, against a real kube-apiserver and etcd.
+	$(GOTEST) ./test/e2e/... -count=1 -timeout 20m
