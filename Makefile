@@ -43,6 +43,10 @@ test: lint controlplane ## Run the unit and end-to-end tests (building the contr
 bench: ## Run the benchmarks on one core.
 	$(GOTEST) -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -cpu 1 ./...
 
+.PHONY: load
+load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to measure OPA's server too).
+	$(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
+
 .PHONY: fuzz
 fuzz: ## Fuzz the manifest loader for FUZZTIME.
 	$(GOTEST) -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./policies/manifest
@@ -54,9 +58,25 @@ build: ## Build bin/verdict.
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/verdict ./cmd/verdict
 
 .PHONY: run
-run: build ## Check the bundled example manifests against the embedded default policies.
-	@# Exit 1 means a policy denied an example, which is the point of the examples.
+run: build ## Serve the embedded default policies as admission webhooks on :8443 (self-signed certificate).
+	$(BIN)/verdict serve
+
+.PHONY: check-samples
+check-samples: build ## Check the sample manifests against the embedded default policies.
+	@# Exit 1 means a policy denied a sample, which is the point of the samples.
 	$(BIN)/verdict check config/samples/manifests/; rc=$$?; [ $$rc -le 1 ]
+
+.PHONY: manifests
+manifests: ## Copy the embedded default policies into config/policies, which the install serves.
+	rm -f config/policies/*.yaml
+	cp policies/library/policies/*.yaml config/policies/
+	@{ echo "# The policies the webhook serves, as a ConfigMap mounted at /etc/verdict/policies: a copy of the"; \
+	  echo "# embedded default set (make manifests refreshes it; a test keeps it equal). Edit or add files and"; \
+	  echo "# apply again: verdict reloads them without a restart."; \
+	  echo "configMapGenerator:"; echo "- name: policies"; echo "  files:"; \
+	  for f in $$(cd config/policies && ls *.yaml | grep -v '^kustomization.yaml$$'); do echo "  - $$f"; done; \
+	} > config/policies/kustomization.yaml.new
+	mv config/policies/kustomization.yaml.new config/policies/kustomization.yaml
 
 ##@ Control plane
 

@@ -1,0 +1,276 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/verdict-dev/verdict/webhook"
+)
+
+var (
+	run      = flag.Bool("load", false, "run the load test")
+	duration = flag.Duration("duration", 10*time.Second, "length of each phase")
+	rate     = flag.Int("rate", 1000, "requests per second of the fixed-rate phase")
+	conns    = flag.Int("conns", 16, "keep-alive connections")
+	verdict  = flag.String("verdict", "../../bin/verdict", "the verdict binary")
+	opa      = flag.String("opa", "", "an opa binary to measure on the same load (optional)")
+)
+
+// reviews are the request bodies: Pods and Deployments, a fifth of them violating a policy.
+func reviews() [][]byte {
+	var out [][]byte
+	for i := 0; i < 100; i++ {
+		image := fmt.Sprintf("registry.example.com/app%d:1.%d", i, i%7)
+		if i%5 == 0 {
+			image = "nginx:latest"
+		}
+		container := map[string]any{"name": "app", "image": image,
+			"resources":       map[string]any{"limits": map[string]any{"memory": "256Mi", "cpu": "500m"}, "requests": map[string]any{"cpu": "100m", "memory": "128Mi"}},
+			"securityContext": map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}
+		podSpec := map[string]any{"containers": []any{container},
+			"securityContext": map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}}
+		meta := map[string]any{"name": fmt.Sprintf("app-%d", i), "namespace": "team-a", "labels": map[string]any{"app.kubernetes.io/name": "app"}}
+		var kind, group, resource string
+		var obj map[string]any
+		if i%2 == 0 {
+			kind, resource = "Pod", "pods"
+			obj = map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": podSpec}
+		} else {
+			kind, group, resource = "Deployment", "apps", "deployments"
+			obj = map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": map[string]any{
+				"replicas": 2, "selector": map[string]any{"matchLabels": map[string]any{"app": "a"}},
+				"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "a"}}, "spec": podSpec}}}
+		}
+		version := "v1"
+		body, _ := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": map[string]any{
+			"uid": fmt.Sprintf("uid-%d", i), "kind": map[string]any{"group": group, "version": version, "kind": kind},
+			"resource": map[string]any{"group": group, "version": version, "resource": resource}, "namespace": "team-a", "name": meta["name"],
+			"operation": "CREATE", "userInfo": map[string]any{"username": "load"}, "object": obj}})
+		out = append(out, body)
+	}
+	return out
+}
+
+// target is a server under load: where to send, and how to wrap a review.
+type target struct {
+	name string
+	url  string
+	wrap func([]byte) []byte
+}
+
+type result struct {
+	name           string
+	throughput     float64
+	requests       int64
+	errors         int64
+	p50, p99, pmax time.Duration
+	sent           int64
+}
+
+func TestLoad(t *testing.T) {
+	if !*run {
+		t.Skip("the load test runs with -load (make load)")
+	}
+	dir := t.TempDir()
+	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := newClient(t, cert)
+	bodies := reviews()
+
+	var targets []target
+	targets = append(targets, target{name: "verdict serve, embedded default set", url: startVerdict(t, cert, key, nil) + "/validate?timeout=10s"})
+	regoPolicy, _ := filepath.Abs("testdata/admission.rego")
+	targets = append(targets, target{name: "verdict serve, the Rego policy", url: startVerdict(t, cert, key, []string{regoPolicy}) + "/validate?timeout=10s"})
+	if *opa != "" {
+		targets = append(targets, target{name: "opa run --server, the Rego policy", url: startOPA(t, cert, key, regoPolicy) + "/v1/data/kubernetes/admission/deny",
+			wrap: func(b []byte) []byte { return append(append([]byte(`{"input":`), b...), '}') }})
+	}
+	var results []result
+	for _, tg := range targets {
+		if tg.wrap != nil {
+			wrapped := make([][]byte, len(bodies))
+			for i, b := range bodies {
+				wrapped[i] = tg.wrap(b)
+			}
+			tg.wrap = nil
+			results = append(results, measure(t, client, tg, wrapped))
+		} else {
+			results = append(results, measure(t, client, tg, bodies))
+		}
+	}
+	fmt.Printf("\n%-40s %12s %10s %8s %10s %10s %10s\n", "server", "max rev/s", "errors", "rate", "p50", "p99", "max")
+	for _, r := range results {
+		fmt.Printf("%-40s %12.0f %10d %8d %10s %10s %10s\n", r.name, r.throughput, r.errors, *rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.pmax.Round(time.Microsecond))
+		if r.errors > 0 {
+			t.Errorf("%s: %d errors", r.name, r.errors)
+		}
+	}
+}
+
+// measure runs the two phases against one target.
+func measure(t *testing.T, client *http.Client, tg target, bodies [][]byte) result {
+	t.Helper()
+	res := result{name: tg.name}
+	// Warm up: connections, caches.
+	for i := 0; i < 200; i++ {
+		if err := send(client, tg.url, bodies[i%len(bodies)]); err != nil {
+			t.Fatalf("%s: %v", tg.name, err)
+		}
+	}
+	// Phase 1: as fast as the connections go.
+	var done, errs atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < *conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := c; ctx.Err() == nil; i += *conns {
+				if err := send(client, tg.url, bodies[i%len(bodies)]); err != nil {
+					errs.Add(1)
+				}
+				done.Add(1)
+			}
+		}(c)
+	}
+	wg.Wait()
+	cancel()
+	res.throughput = float64(done.Load()) / time.Since(start).Seconds()
+	res.requests, res.errors = done.Load(), errs.Load()
+
+	// Phase 2: a fixed rate; latency is measured from when each request was due, so that a stall
+	// counts for every request it delays.
+	n := int(duration.Seconds() * float64(*rate))
+	interval := time.Second / time.Duration(*rate)
+	latencies := make([]time.Duration, n)
+	jobs := make(chan int, n)
+	start = time.Now()
+	for w := 0; w < *conns*4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				due := start.Add(time.Duration(i) * interval)
+				if d := time.Until(due); d > 0 {
+					time.Sleep(d)
+				}
+				if err := send(client, tg.url, bodies[i%len(bodies)]); err != nil {
+					errs.Add(1)
+				}
+				latencies[i] = time.Since(due)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	res.errors = errs.Load()
+	res.sent = int64(n)
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	res.p50, res.p99, res.pmax = latencies[n/2], latencies[n*99/100], latencies[n-1]
+	return res
+}
+
+func send(client *http.Client, url string, body []byte) error {
+	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
+	}
+	if !bytes.Contains(data, []byte(`"result"`)) && !bytes.Contains(data, []byte(`"response"`)) {
+		return fmt.Errorf("unexpected answer: %s", data)
+	}
+	return nil
+}
+
+func newClient(t *testing.T, certFile string) *http.Client {
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0, IdleConnTimeout: time.Minute,
+	}}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+func startVerdict(t *testing.T, cert, key string, policies []string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	args := []string{"serve", "--addr", addr, "--tls-cert", cert, "--tls-key", key, "--metrics-addr", "", "--health-addr", freeAddr(t)}
+	for _, p := range policies {
+		args = append(args, "--policies", p)
+	}
+	return startProcess(t, *verdict, args, addr)
+}
+
+func startOPA(t *testing.T, cert, key, policy string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	return startProcess(t, *opa, []string{"run", "--server", "--addr", addr, "--tls-cert-file", cert, "--tls-private-key-file", key,
+		"--log-level", "error", policy}, addr)
+}
+
+func startProcess(t *testing.T, bin string, args []string, addr string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return "https://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not listen on %s", bin, addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
