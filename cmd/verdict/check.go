@@ -17,6 +17,7 @@ type checkOptions struct {
 	output    string
 	operation string
 	namespace string
+	allowed   []string
 	inventory []string
 	inputs    []string
 	op        policies.Operation
@@ -47,6 +48,7 @@ Warnings and audit findings never fail the run.`,
 	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(check.Formats, "|"))
 	f.StringVar(&o.operation, "operation", "CREATE", "admission operation to judge under: CREATE|UPDATE|DELETE")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
+	f.StringSliceVar(&o.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
 	f.StringArrayVar(&o.inventory, "inventory", nil, "objects for data.inventory of referential Gatekeeper policies (repeatable)")
 	return cmd
 }
@@ -71,13 +73,14 @@ func (o *checkOptions) complete(args []string) error {
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
 	report, err := check.Run(cmd.Context(), check.Options{
-		Policies:  o.policies,
-		Library:   library.FS,
-		Inputs:    o.inputs,
-		Stdin:     o.streams.In,
-		Operation: o.op,
-		Namespace: o.namespace,
-		Inventory: o.inventory,
+		Policies:        o.policies,
+		Library:         library.FS,
+		Inputs:          o.inputs,
+		Stdin:           o.streams.In,
+		Operation:       o.op,
+		Namespace:       o.namespace,
+		Inventory:       o.inventory,
+		AllowedBuiltins: o.allowed,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)

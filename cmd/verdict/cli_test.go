@@ -38,6 +38,9 @@ func golden(t *testing.T, path, got string) {
 	}
 }
 
+// gkLib is the Gatekeeper library's test data.
+const gkLib = "../../test/testdata/gatekeeper-library/general/"
+
 func TestCheckExitCodes(t *testing.T) {
 	pol := "testdata/check/policy.yaml"
 	tests := []struct {
@@ -63,6 +66,13 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "bad policy", args: []string{"check", "-p", "-", "testdata/check/fine.yaml"}, stdin: "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: x}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]}\n  validations: [{expression: 'objec.x'}]\n", code: 2, stderr: "spec.validations[0].expression"},
 		{name: "unknown command", args: []string{"chek"}, code: 2, stderr: "unknown command"},
 		{name: "embedded library", args: []string{"check", "testdata/check/fine.yaml"}, code: 0},
+		{name: "gatekeeper template and constraint", args: []string{"check", "-o", "json", "-p", gkLib + "requiredlabels/template.yaml", "-p", gkLib + "requiredlabels/samples/all-must-have-owner/constraint.yaml",
+			gkLib + "requiredlabels/samples/all-must-have-owner/example_disallowed.yaml"}, code: 1, stdout: `"binding": "all-must-have-owner"`},
+		{name: "gatekeeper inventory", args: []string{"check", "-p", gkLib + "uniqueingresshost/template.yaml", "-p", gkLib + "uniqueingresshost/samples/unique-ingress-host/constraint.yaml",
+			"--inventory", gkLib + "uniqueingresshost/samples/unique-ingress-host/example_inventory_disallowed.yaml", gkLib + "uniqueingresshost/samples/unique-ingress-host/example_disallowed.yaml"},
+			code: 1, stdout: "ingress host conflicts with an existing ingress"},
+		{name: "gatekeeper without the inventory", args: []string{"check", "-p", gkLib + "uniqueingresshost/template.yaml", "-p", gkLib + "uniqueingresshost/samples/unique-ingress-host/constraint.yaml",
+			gkLib + "uniqueingresshost/samples/unique-ingress-host/example_disallowed.yaml"}, code: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

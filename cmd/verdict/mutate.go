@@ -17,6 +17,7 @@ type mutateOptions struct {
 	output    string
 	operation string
 	namespace string
+	allowed   []string
 	diff      bool
 	inputs    []string
 	op        policies.Operation
@@ -46,6 +47,7 @@ Exit status: 0, or 2 on bad input, a bad policy, or a policy that refuses an obj
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: "+strings.Join(mutate.Formats, "|"))
 	f.StringVar(&o.operation, "operation", "CREATE", "admission operation: CREATE|UPDATE")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
+	f.StringSliceVar(&o.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
 	f.BoolVar(&o.diff, "diff", false, "print a unified diff of each changed object instead of the objects")
 	return cmd
 }
@@ -69,7 +71,7 @@ func (o *mutateOptions) complete(args []string) error {
 func (o *mutateOptions) run(cmd *cobra.Command) error {
 	report, err := mutate.Run(cmd.Context(), mutate.Options{
 		Policies: o.policies, Library: library.FS, Inputs: o.inputs, Stdin: o.streams.In,
-		Operation: o.op, Namespace: o.namespace,
+		Operation: o.op, Namespace: o.namespace, AllowedBuiltins: o.allowed,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)

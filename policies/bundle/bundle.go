@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/gatekeeper"
 	"github.com/verdict-dev/verdict/policies/manifest"
 	vrego "github.com/verdict-dev/verdict/policies/rego"
 	"github.com/verdict-dev/verdict/policies/regomod"
@@ -49,6 +50,7 @@ type Bundle struct {
 	store     *policies.Store
 	vap       *vap.Set
 	rego      *regomod.Set
+	gk        *gatekeeper.Set
 	// paramKinds are the kinds the policies take params of.
 	paramKinds map[schema.GroupVersionKind]bool
 	// Warnings are things about the policies worth telling the user, such as a binding without its
@@ -95,16 +97,30 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	inventory := make([]*unstructured.Unstructured, 0, len(opts.Inventory))
+	for _, d := range opts.Inventory {
+		inventory = append(inventory, d.Object)
+	}
+	// Templates with both a Rego and a K8sNativeValidation block are judged by CEL, as Gatekeeper does
+	// by default.
+	gk, gkWarnings, err := gatekeeper.Compile(ctx, docs, gatekeeper.Options{
+		Store: b.store, Inventory: inventory, AllowedBuiltins: opts.AllowedBuiltins, Engine: gatekeeper.PreferCEL,
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	b.gk = gk
+	b.Warnings = append(b.Warnings, gkWarnings...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	b.Policies = set.Len() + b.rego.Len()
+	b.Policies = set.Len() + b.rego.Len() + b.gk.Len()
 	b.paramKinds = set.ParamKinds()
 	return b, nil
 }
 
 func isPolicyKind(d manifest.Document) bool {
-	return vap.Handles(d.Object)
+	return vap.Handles(d.Object) || gatekeeper.Handles(d.Object)
 }
 
 // readPolicies reads every policy file of the options.
@@ -188,6 +204,7 @@ func (b *Bundle) Resources() *manifest.Resources { return b.resources }
 func (b *Bundle) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
 	var out policies.Outcome
 	out.Merge(b.vap.Validate(ctx, req))
+	out.Merge(b.gk.Validate(ctx, req))
 	out.Merge(b.rego.Validate(ctx, req))
 	return out
 }

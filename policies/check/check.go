@@ -27,6 +27,8 @@ type Options struct {
 	Operation policies.Operation
 	// Namespace is the namespace of namespaced objects that name none ("default" when empty).
 	Namespace string
+	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
+	AllowedBuiltins []string
 	// Inventory are further objects that referential policies see in data.inventory.
 	Inventory []string
 }
@@ -79,7 +81,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	b, err := bundle.Load(ctx, bundle.Options{
 		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
-		Objects: inputs, Inventory: append(inventory, inputs...),
+		Objects: inputs, AllowedBuiltins: opts.AllowedBuiltins, Inventory: append(inventory, inputs...),
 	})
 	if err != nil {
 		return nil, err

@@ -29,6 +29,8 @@ type Options struct {
 	Stdin     io.Reader
 	Operation policies.Operation // CREATE or UPDATE; CREATE when empty
 	Namespace string
+	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
+	AllowedBuiltins []string
 }
 
 // Result is one input object before and after the mutating policies.
@@ -51,7 +53,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := bundle.Load(ctx, bundle.Options{Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library, Objects: inputs})
+	b, err := bundle.Load(ctx, bundle.Options{Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library, Objects: inputs, AllowedBuiltins: opts.AllowedBuiltins})
 	if err != nil {
 		return nil, err
 	}
