@@ -464,3 +464,25 @@ func TestHandles(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentValidate judges from several goroutines at once, as the webhook does (run with -race).
+func TestConcurrentValidate(t *testing.T) {
+	s := compile(t, Options{Engine: BothEngines, Store: policies.NewStore()}, requiredLabels,
+		constraintYAML("K8sRequiredLabels", "owner", `{parameters: {labels: [owner]}}`))
+	pod := object(t, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}}`)
+	done := make(chan []string)
+	for range 4 {
+		go func() {
+			var got []string
+			for range 50 {
+				got = messagesOf(s.Validate(context.Background(), request(pod, policies.Create)))
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		if got := <-done; len(got) != 2 {
+			t.Errorf("messages = %v", got)
+		}
+	}
+}
