@@ -159,6 +159,10 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 		if ct == nil {
 			continue // its template did not compile
 		}
+		if ct.kind != kind {
+			docErr(d, fmt.Errorf("no ConstraintTemplate defines kind %s: ConstraintTemplate %q defines %s", kind, ct.name, ct.kind))
+			continue
+		}
 		if err := ct.checkParameters(c); err != nil {
 			docErr(d, err)
 			continue

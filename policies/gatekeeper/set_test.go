@@ -412,6 +412,8 @@ func TestCompileErrors(t *testing.T) {
 			want: []string{`target "other" not recognized`}},
 		{name: "constraint of unknown kind", yamls: []string{constraintYAML("K8sNothing", "c", "{}")},
 			want: []string{`p.yaml: document 0 (line 1): K8sNothing "c": no ConstraintTemplate defines kind K8sNothing (a template named "k8snothing")`}},
+		{name: "constraint kind in another case", yamls: []string{requiredLabels, constraintYAML("K8sRequiredlabels", "c", "{}")},
+			want: []string{`no ConstraintTemplate defines kind K8sRequiredlabels: ConstraintTemplate "k8srequiredlabels" defines K8sRequiredLabels`}},
 		{name: "parameters against the schema", yamls: []string{requiredLabels, constraintYAML("K8sRequiredLabels", "c", "{parameters: {labels: owner}}")},
 			want: []string{"schema validation failed", "spec.parameters.labels: Invalid value"}},
 		{name: "duplicate template", yamls: []string{requiredLabels, requiredLabels}, want: []string{"defined again (first in p.yaml: document 0)"}},
