@@ -27,7 +27,7 @@ const maxAuditAnnotationValueLength = 10 * 1024
 type validatingHook struct {
 	policy    *admissionregistrationv1.ValidatingAdmissionPolicy
 	bindings  []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
-	evaluator validating.Validator
+	evaluator vcel.Validator
 	params    *paramSource // nil without paramKind, or when the kind is unknown
 	// configErr is reported for every matching request under the policy's failurePolicy, as
 	// kube-apiserver reports a policy whose paramKind it cannot resolve.
