@@ -8,8 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -309,29 +312,56 @@ func expandList(obj *unstructured.Unstructured) ([]*unstructured.Unstructured, e
 }
 
 // ReadAll reads every manifest under paths (files, folders, or "-" for stdin) into documents, in
-// order. Standard input is read once: naming "-" twice is an error.
+// order, decoding files on every core. Standard input is read once: naming "-" twice is an error.
 func ReadAll(paths []string, stdin io.Reader) ([]Document, error) {
 	files, err := Files(paths, IsManifestFile)
 	if err != nil {
 		return nil, err
 	}
-	var docs []Document
-	var errs []error
+	type read struct {
+		docs []Document
+		err  error
+	}
+	reads := make([]read, len(files))
 	seenStdin := false
-	for _, f := range files {
-		if f == Stdin {
-			if seenStdin {
-				errs = append(errs, &Error{File: f, Document: -1, Err: errors.New("standard input can be read only once")})
-				continue
-			}
-			seenStdin = true
-		}
-		d, err := ReadFile(f, stdin)
-		if err != nil {
-			errs = append(errs, err)
+	var pending []int
+	for i, f := range files {
+		if f != Stdin {
+			pending = append(pending, i)
 			continue
 		}
-		docs = append(docs, d...)
+		if seenStdin {
+			reads[i].err = &Error{File: f, Document: -1, Err: errors.New("standard input can be read only once")}
+			continue
+		}
+		seenStdin = true
+		reads[i].docs, reads[i].err = ReadFile(f, stdin)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(pending)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(pending) {
+					return
+				}
+				i := pending[n]
+				reads[i].docs, reads[i].err = ReadFile(files[i], nil)
+			}
+		}()
+	}
+	wg.Wait()
+	var docs []Document
+	var errs []error
+	for _, r := range reads {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		docs = append(docs, r.docs...)
 	}
 	return docs, errors.Join(errs...)
 }
