@@ -59,7 +59,7 @@ func TestSuites(t *testing.T) {
 		{dir: "broken", want: Summary{Passed: 1, Errors: 8}, formats: []string{"text", "junit"}},
 		{dir: "brokensuite", want: Summary{Errors: 1}, formats: []string{"text"}},
 		{dir: "skipped", want: Summary{Skipped: 1}, formats: []string{"text"}},
-		{dir: "verdict", want: Summary{Passed: 6, Failed: 2, Errors: 1}, formats: []string{"text", "json"}, verbose: true},
+		{dir: "verdict", want: Summary{Passed: 7, Failed: 2, Errors: 1}, formats: []string{"text", "json"}, verbose: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.dir, func(t *testing.T) {
