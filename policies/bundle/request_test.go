@@ -1,0 +1,89 @@
+package bundle
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/manifest"
+)
+
+func TestRequestFor(t *testing.T) {
+	res := manifest.BuiltinResources()
+	tests := []struct {
+		name      string
+		obj       string
+		op        policies.Operation
+		namespace string
+		wantNS    string
+		wantRes   string
+		wantErr   string
+		check     func(t *testing.T, r *policies.Request)
+	}{
+		{name: "namespaced object without namespace goes to default", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", wantNS: "default", wantRes: "configmaps"},
+		{name: "--namespace fills it", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", namespace: "dev", wantNS: "dev", wantRes: "configmaps"},
+		{name: "its own namespace is kept", obj: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: shop}\n", wantNS: "shop", wantRes: "deployments"},
+		{name: "a different --namespace is kubectl's error", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n", namespace: "b",
+			wantErr: `the namespace from the provided object "a" does not match the namespace "b"`},
+		{name: "cluster-scoped has no namespace", obj: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n", namespace: "dev", wantNS: "", wantRes: "clusterroles"},
+		{name: "a Namespace gets its name label", obj: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n", wantNS: "", wantRes: "namespaces",
+			check: func(t *testing.T, r *policies.Request) {
+				if r.Object.GetLabels()[policies.NamespaceNameLabel] != "shop" {
+					t.Errorf("labels = %v", r.Object.GetLabels())
+				}
+			}},
+		{name: "decoded through its type: nulls dropped", obj: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  initContainers: null\n  containers: [{name: c, image: x, securityContext: null}]\n",
+			wantNS: "default", wantRes: "pods",
+			check: func(t *testing.T, r *policies.Request) {
+				spec := r.Object.Object["spec"].(map[string]any)
+				if _, ok := spec["initContainers"]; ok {
+					t.Errorf("initContainers: null reached the policies: %v", spec)
+				}
+			}},
+		{name: "unknown field refused", obj: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n", wantErr: `unknown field "spec.containerz"`},
+		{name: "unknown kind", obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", wantErr: `no matches for kind "Widget" in version "example.com/v1"`},
+		{name: "DELETE judges the old object", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", op: policies.Delete, wantNS: "default", wantRes: "configmaps",
+			check: func(t *testing.T, r *policies.Request) {
+				if r.Object != nil || r.OldObject == nil || r.Options.GetKind() != "DeleteOptions" {
+					t.Errorf("DELETE request: object %v, oldObject %v, options %v", r.Object, r.OldObject, r.Options)
+				}
+			}},
+		{name: "UPDATE judges the object against itself", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", op: policies.Update, wantNS: "default", wantRes: "configmaps",
+			check: func(t *testing.T, r *policies.Request) {
+				if r.Object == nil || r.OldObject == nil {
+					t.Error("UPDATE request lacks object or oldObject")
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			docs, err := manifest.Decode("x.yaml", []byte(tc.obj))
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := tc.op
+			if op == "" {
+				op = policies.Create
+			}
+			r, err := RequestFor(res, docs[0].Object, op, tc.namespace)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Namespace != tc.wantNS || r.Resource.Resource != tc.wantRes {
+				t.Errorf("namespace %q resource %q, want %q %q", r.Namespace, r.Resource.Resource, tc.wantNS, tc.wantRes)
+			}
+			if s := r.Subject(); s.GetNamespace() != tc.wantNS {
+				t.Errorf("object namespace %q, want %q", s.GetNamespace(), tc.wantNS)
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+}
