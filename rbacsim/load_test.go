@@ -51,6 +51,8 @@ spec:
   scope: Namespaced
   versions: [{name: v1, served: true, storage: true, subresources: {status: {}}}]
 `, crds: 1},
+		{name: "resourceNames with several resources", // kube-apiserver accepts it: each name applies to each resource
+			input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{apiGroups: [''], resources: [pods, secrets], resourceNames: [web], verbs: [get]}]\n", crs: 1},
 		{name: "non-RBAC skipped", input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns1}\n",
 			notes: []string{`test.yaml: document 0 (ConfigMap "ns1/c"): skipped, not an RBAC object`}},
 		{name: "no kind skipped", input: "replicas: 3\n", notes: []string{"test.yaml: document 0: skipped, not a Kubernetes object (no apiVersion or kind)"}},

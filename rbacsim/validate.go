@@ -67,9 +67,6 @@ func validateRule(rule rbacv1.PolicyRule, namespaced bool, fld *field.Path) fiel
 	if len(rule.Resources) == 0 {
 		errs = append(errs, field.Required(fld.Child("resources"), "resource rules must supply at least one resource"))
 	}
-	if len(rule.ResourceNames) > 0 && len(rule.Resources) > 1 {
-		errs = append(errs, field.Required(fld.Child("resourceNames"), "resource names cannot apply to multiple resources"))
-	}
 	return errs
 }
 
