@@ -15,6 +15,10 @@ import (
 // selector order and then role name order, of the rules of the other ClusterRoles its selectors match,
 // without duplicates. Syncs repeat until nothing changes, so aggregated roles that aggregate other
 // aggregated roles settle as they do in a cluster. It returns notes about invalid selectors.
+//
+// When the selected roles hold no rules at all, the role keeps the rules it was written with: the
+// controller then server-side applies an empty rule list, which leaves alone the rules that another
+// field manager (whoever created the role) owns. kube-apiserver then authorizes with those rules.
 func aggregate(clusterRoles map[string]*Role) []string {
 	var notes []string
 	names := make([]string, 0, len(clusterRoles))
@@ -26,6 +30,7 @@ func aggregate(clusterRoles map[string]*Role) []string {
 	type compiled struct {
 		role      *Role
 		selectors []labels.Selector
+		written   []rbacv1.PolicyRule
 	}
 	var work []compiled
 	for _, name := range names {
@@ -33,7 +38,7 @@ func aggregate(clusterRoles map[string]*Role) []string {
 		if r.Aggregation == nil {
 			continue
 		}
-		c := compiled{role: r}
+		c := compiled{role: r, written: r.Rules}
 		ok := true
 		for i := range r.Aggregation.ClusterRoleSelectors {
 			sel, err := metav1.LabelSelectorAsSelector(&r.Aggregation.ClusterRoleSelectors[i])
@@ -81,7 +86,10 @@ func aggregate(clusterRoles map[string]*Role) []string {
 					}
 				}
 			}
-			if rulesEqual(rules, c.role.Rules) {
+			if len(rules) == 0 {
+				rules, origins = c.written, nil
+			}
+			if rulesEqual(rules, c.role.Rules) && (origins == nil) == (c.role.RuleOrigins == nil) {
 				continue
 			}
 			c.role.Rules, c.role.RuleOrigins = rules, origins

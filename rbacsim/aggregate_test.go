@@ -120,3 +120,39 @@ subjects: [{kind: User, name: u, apiGroup: rbac.authorization.k8s.io}]
 		t.Errorf("got %v %q, want allowed %q", ok, reason, want)
 	}
 }
+
+// The aggregation controller server-side applies the union of the selected rules; an empty union is
+// an apply without rules, which leaves the rules the role was created with. Found by the parity test
+// against kube-controller-manager's controller (test/e2e/rbac_parity_test.go).
+func TestAggregationOfNothingKeepsWrittenRules(t *testing.T) {
+	m := modelFrom(t, clusterRole("selects-nothing", map[string]string{"chain": "true"}, []string{`matchLabels: {nothing: "here"}`}, `{apiGroups: [""], resources: [secrets], verbs: [get]}`)+
+		clusterRole("selects-empty", nil, []string{`matchLabels: {empty: "true"}`}, `{apiGroups: [""], resources: [pods], verbs: [list]}`)+
+		clusterRole("empty", map[string]string{"empty": "true"}, nil)+
+		clusterRole("chained", nil, []string{`matchLabels: {chain: "true"}`})+
+		clusterRole("bare", nil, []string{`matchLabels: {nothing: "here"}`})+
+		clusterRole("selects-some", nil, []string{`matchLabels: {some: "true"}`}, `{apiGroups: [""], resources: [replaced], verbs: [get]}`)+
+		clusterRole("some", map[string]string{"some": "true"}, nil, `{apiGroups: [""], resources: [nodes], verbs: [watch]}`))
+	tests := []struct{ role, want string }{
+		{"selects-nothing", "get secrets"},
+		{"selects-empty", "list pods"},
+		{"chained", "get secrets<selects-nothing"},
+		{"bare", ""},
+		{"selects-some", "watch nodes<some"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.role, func(t *testing.T) {
+			r := m.ClusterRole(tt.role)
+			var parts []string
+			for i, rule := range r.Rules {
+				p := strings.Join(rule.Verbs, ",") + " " + strings.Join(rule.Resources, ",")
+				if r.RuleOrigins != nil {
+					p += "<" + r.RuleOrigins[i]
+				}
+				parts = append(parts, p)
+			}
+			if got := strings.Join(parts, "; "); got != tt.want {
+				t.Errorf("rules = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
