@@ -115,3 +115,32 @@ $(K8S_BIN)/etcd: $(addprefix $(CONTROLPLANE_SRC)/etcd/,go.mod go.sum main.go)
 .PHONY: test-e2e
 test-e2e: controlplane ## Run only the end-to-end tests, against a real kube-apiserver and etcd.
 	$(GOTEST) ./test/e2e/... -count=1 -timeout 20m
+
+##@ RBAC
+
+# kube-controller-manager's ClusterRole aggregation controller, on its own, for the RBAC end-to-end
+# tests (envtest runs no controller-manager): built like the control plane, from a tools module
+# that requires k8s.io/kubernetes at KUBE_VERSION.
+AGGREGATOR_SRC := test/e2e/controlplane/aggregator
+# rbacsim's --with-defaults data: the bootstrap RBAC policy of the e2e kube-apiserver.
+RBAC_DEFAULTS  ?= $(CURDIR)/rbacsim/defaults/bootstrap.yaml
+
+.PHONY: rbac-aggregator
+rbac-aggregator: $(K8S_BIN)/clusterrole-aggregation ## Build the ClusterRole aggregation controller for the e2e tests into bin/k8s.
+
+$(K8S_BIN)/clusterrole-aggregation: $(addprefix $(AGGREGATOR_SRC)/,go.mod go.sum main.go)
+	@$(call pinned-version,$(AGGREGATOR_SRC),k8s.io/kubernetes,$(KUBE_VERSION))
+	@mkdir -p $(@D)
+	cd $(AGGREGATOR_SRC) && $(CONTROLPLANE_GO) build -trimpath -ldflags "-s -w" -o $(abspath $@).tmp . && mv $(abspath $@).tmp $(abspath $@)
+
+# The end-to-end tests need it as they need the control plane.
+test test-e2e: $(K8S_BIN)/clusterrole-aggregation
+
+.PHONY: rbac-defaults
+rbac-defaults: controlplane ## Regenerate rbacsim's --with-defaults data from the bootstrap policy of the e2e kube-apiserver.
+	$(GOTEST) ./test/e2e -run '^TestRBACDefaults$$' -count=1 -args -dump-rbac-defaults=$(RBAC_DEFAULTS)
+
+.PHONY: test-rbac
+test-rbac: controlplane rbac-aggregator ## Run the RBAC simulator's unit tests and its parity tests against kube-apiserver.
+	$(GOTEST) ./rbacsim/... ./cmd/verdict -run RBAC -count=1
+	$(GOTEST) ./test/e2e -run RBAC -count=1 -v
