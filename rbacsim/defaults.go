@@ -10,9 +10,11 @@ import (
 //go:embed defaults/*.yaml
 var defaultsFS embed.FS
 
-// DefaultObjects returns the default ClusterRoles, ClusterRoleBindings and kube-system Roles and
-// RoleBindings of a new cluster of the current Kubernetes release (--with-defaults). Objects read from
-// the inputs after them replace them, as an edited default role does in a cluster.
+// DefaultObjects returns the default ClusterRoles, ClusterRoleBindings, Roles and RoleBindings of a
+// new cluster of the current Kubernetes release (--with-defaults), system:controller:* included: the
+// RBAC policy that kube-apiserver bootstraps, as `make rbac-defaults` reads it from the API server of
+// the end-to-end tests (defaults/bootstrap.yaml; a test keeps it equal). Objects read from the inputs
+// after them replace them, as an edited default role does in a cluster.
 func DefaultObjects() (*Objects, error) {
 	files, err := fs.Glob(defaultsFS, "defaults/*.yaml")
 	if err != nil {
