@@ -19,7 +19,7 @@ func (r *Request) AdmissionRequest() map[string]any {
 		"requestKind":     gvkMap(reqKind),
 		"requestResource": gvrMap(reqResource),
 		"operation":       string(r.Operation),
-		"userInfo":        r.userInfoMap(),
+		"userInfo":        r.UserInfoMap(),
 		"dryRun":          r.DryRun,
 	}
 	if r.SubResource != "" {
@@ -61,7 +61,8 @@ func gvrMap(gvr schema.GroupVersionResource) map[string]any {
 	return map[string]any{"group": gvr.Group, "version": gvr.Version, "resource": gvr.Resource}
 }
 
-func (r *Request) userInfoMap() map[string]any {
+// UserInfoMap renders who asks as the userInfo of an AdmissionRequest, as plain Go values.
+func (r *Request) UserInfoMap() map[string]any {
 	m := map[string]any{}
 	if r.UserInfo == nil {
 		return m

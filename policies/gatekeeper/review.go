@@ -76,35 +76,4 @@ func objectOrNil(u *unstructured.Unstructured) any {
 	return u.Object
 }
 
-func userInfo(req *policies.Request) map[string]any {
-	m := map[string]any{}
-	info := req.UserInfo
-	if info == nil {
-		return m
-	}
-	if n := info.GetName(); n != "" {
-		m["username"] = n
-	}
-	if u := info.GetUID(); u != "" {
-		m["uid"] = u
-	}
-	if g := info.GetGroups(); len(g) > 0 {
-		groups := make([]any, len(g))
-		for i, s := range g {
-			groups[i] = s
-		}
-		m["groups"] = groups
-	}
-	if e := info.GetExtra(); len(e) > 0 {
-		extra := map[string]any{}
-		for k, vs := range e {
-			l := make([]any, len(vs))
-			for i, s := range vs {
-				l[i] = s
-			}
-			extra[k] = l
-		}
-		m["extra"] = extra
-	}
-	return m
-}
+func userInfo(req *policies.Request) map[string]any { return req.UserInfoMap() }

@@ -265,19 +265,7 @@ func validateMutatingPolicy(p *admissionregistrationv1.MutatingAdmissionPolicy) 
 }
 
 func validateMutatingBinding(b *admissionregistrationv1.MutatingAdmissionPolicyBinding) field.ErrorList {
-	var errs field.ErrorList
-	if b.Name == "" {
-		errs = append(errs, field.Required(field.NewPath("metadata", "name"), ""))
-	}
-	spec := field.NewPath("spec")
-	if b.Spec.PolicyName == "" {
-		errs = append(errs, field.Required(spec.Child("policyName"), ""))
-	}
-	errs = append(errs, validateParamRef(b.Spec.ParamRef, spec.Child("paramRef"))...)
-	if b.Spec.MatchResources != nil {
-		errs = append(errs, validateMatchResources(b.Spec.MatchResources, spec.Child("matchResources"), false)...)
-	}
-	return errs
+	return validateBindingCommon(b.Name, b.Spec.PolicyName, b.Spec.ParamRef, b.Spec.MatchResources)
 }
 
 // typeConverters gives ApplyConfiguration patches the structured-merge schema of a kind: the built-in

@@ -297,19 +297,27 @@ func validateValidatingPolicy(p *admissionregistrationv1.ValidatingAdmissionPoli
 	return errs
 }
 
-func validateValidatingBinding(b *admissionregistrationv1.ValidatingAdmissionPolicyBinding) field.ErrorList {
+// validateBindingCommon checks what both kinds of binding have: a name, the policy's name, the
+// paramRef and the matchResources.
+func validateBindingCommon(name, policyName string, paramRef *admissionregistrationv1.ParamRef, match *admissionregistrationv1.MatchResources) field.ErrorList {
 	var errs field.ErrorList
-	if b.Name == "" {
+	if name == "" {
 		errs = append(errs, field.Required(field.NewPath("metadata", "name"), ""))
 	}
 	spec := field.NewPath("spec")
-	if b.Spec.PolicyName == "" {
+	if policyName == "" {
 		errs = append(errs, field.Required(spec.Child("policyName"), ""))
 	}
-	errs = append(errs, validateParamRef(b.Spec.ParamRef, spec.Child("paramRef"))...)
-	if b.Spec.MatchResources != nil {
-		errs = append(errs, validateMatchResources(b.Spec.MatchResources, spec.Child("matchResources"), false)...)
+	errs = append(errs, validateParamRef(paramRef, spec.Child("paramRef"))...)
+	if match != nil {
+		errs = append(errs, validateMatchResources(match, spec.Child("matchResources"), false)...)
 	}
+	return errs
+}
+
+func validateValidatingBinding(b *admissionregistrationv1.ValidatingAdmissionPolicyBinding) field.ErrorList {
+	errs := validateBindingCommon(b.Name, b.Spec.PolicyName, b.Spec.ParamRef, b.Spec.MatchResources)
+	spec := field.NewPath("spec")
 	actions := spec.Child("validationActions")
 	if len(b.Spec.ValidationActions) == 0 {
 		errs = append(errs, field.Required(actions, ""))
