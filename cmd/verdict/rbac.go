@@ -9,11 +9,14 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/verdict-dev/verdict/rbacsim"
+	"github.com/verdict-dev/verdict/rbacsim/cluster"
 )
 
 func newRBACCmd(streams IOStreams) *cobra.Command {
@@ -33,16 +36,18 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 type rbacInputs struct {
 	Filenames    []string
 	WithDefaults bool
+	Kubeconfig   string
 }
 
 func (in *rbacInputs) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&in.Filenames, "filename", "f", nil, "RBAC manifests: a file, a folder (recursively *.yaml, *.yml, *.json) or - for stdin; repeatable")
 	cmd.Flags().BoolVar(&in.WithDefaults, "with-defaults", false, "also load the default ClusterRoles and bindings of a new cluster of the current Kubernetes release")
+	cmd.Flags().StringVar(&in.Kubeconfig, "kubeconfig", "", "read the RBAC objects (and CRDs, for type names) of the cluster of this kubeconfig's current context, instead of or as well as -f")
 }
 
 func (in *rbacInputs) validate() error {
-	if len(in.Filenames) == 0 && !in.WithDefaults {
-		return errors.New("no RBAC manifests: give -f FILE|DIR|- (or --with-defaults)")
+	if len(in.Filenames) == 0 && !in.WithDefaults && in.Kubeconfig == "" {
+		return errors.New("no RBAC manifests: give -f FILE|DIR|- (or --with-defaults, or --kubeconfig F to read a cluster's)")
 	}
 	return nil
 }
@@ -57,6 +62,13 @@ func (in *rbacInputs) load(streams IOStreams) (*rbacsim.Model, error) {
 		}
 		objs.Append(defaults)
 	}
+	if in.Kubeconfig != "" {
+		live, err := in.readCluster()
+		if err != nil {
+			return nil, err
+		}
+		objs.Append(live)
+	}
 	read, err := rbacsim.ReadPaths(in.Filenames, streams.In)
 	if err != nil {
 		return nil, err
@@ -67,6 +79,18 @@ func (in *rbacInputs) load(streams IOStreams) (*rbacsim.Model, error) {
 		fmt.Fprintln(streams.ErrOut, "note:", n)
 	}
 	return model, nil
+}
+
+// readCluster lists the RBAC objects of the kubeconfig's current context.
+func (in *rbacInputs) readCluster() (*rbacsim.Objects, error) {
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: in.Kubeconfig}, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig %s: %w", in.Kubeconfig, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return cluster.Read(ctx, cfg)
 }
 
 func rbacWarn(streams IOStreams, msg string) {
@@ -113,6 +137,7 @@ func newRBACCanICmd(streams IOStreams) *cobra.Command {
 		Example: `  verdict rbac can-i list pods -n team-a --as system:serviceaccount:team-a:ci -f rbac/
   verdict rbac can-i get deployments.apps/web --subresource scale -n team-a --as alice -f rbac.yaml
   verdict rbac can-i get /healthz --as alice --with-defaults -f rbac.yaml
+  verdict rbac can-i create pods -n team-a --as system:serviceaccount:team-a:ci --kubeconfig ~/.kube/config
   verdict rbac can-i --list -n team-a --as alice --as-group dev -f rbac/`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(c, args); err != nil {

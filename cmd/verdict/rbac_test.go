@@ -107,6 +107,7 @@ func TestRBACInputErrors(t *testing.T) {
 			`error: testdata/rbac/malformed.yaml: document 1 (ClusterRole "broken"): rules[0].verbs: Required value`},
 		{"missing file", []string{"rbac", "who-can", "get", "pods", "-f", rbacData + "nope.yaml"}, "no such file"},
 		{"no inputs", []string{"rbac", "who-can", "get", "pods"}, "no RBAC manifests"},
+		{"missing kubeconfig", []string{"rbac", "can-i", "get", "pods", "--as", "a", "--kubeconfig", rbacData + "nope.kubeconfig"}, "--kubeconfig testdata/rbac/nope.kubeconfig: "},
 		{"bad output", []string{"rbac", "who-can", "get", "pods", "-o", "yaml", "-f", rbacData + "rbac.yaml"}, "unknown output format"},
 		{"checks unknown field", []string{"rbac", "check", "-f", rbacData + "rbac.yaml", "--checks", rbacData + "checks-unknown-field.yaml"}, `unknown field "expect"`},
 		{"checks missing", []string{"rbac", "check", "-f", rbacData + "rbac.yaml"}, "--checks CHECKS.yaml is required"},

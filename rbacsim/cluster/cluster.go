@@ -13,7 +13,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/verdict-dev/verdict/rbacsim"
@@ -37,11 +37,11 @@ const crdList = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 // the list it came from ("https://host:6443/apis/rbac.authorization.k8s.io/v1/roles: document 0, items[3]",
 // a document per page).
 func Read(ctx context.Context, cfg *rest.Config) (*rbacsim.Objects, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	client := dc.RESTClient()
+	client := cs.RbacV1().RESTClient() // any client: each request names its own absolute path
 	all := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
 	for _, path := range rbacLists {
 		objs, err := readList(ctx, client, cfg.Host, path)
@@ -72,9 +72,10 @@ func readList(ctx context.Context, client rest.Interface, host, path string) (*r
 		if cont != "" {
 			req = req.Param("continue", cont)
 		}
-		page, err := req.DoRaw(ctx)
+		res := req.Do(ctx)
+		page, err := res.Raw()
 		if err != nil {
-			return nil, err
+			return nil, res.Error() // the API server's Status, where Raw's error says only "unknown"
 		}
 		var meta struct {
 			Metadata struct {
