@@ -12,6 +12,7 @@
 // (Impersonate). Rules are numbered from 1 in reasons ("RoleBinding team-a/ci of ClusterRole edit
 // rule #2" is the second entry of the role's rules, after aggregation).
 //
-// It is not an authorizer for a running server, it does not talk to a cluster, and it does not model
-// the other authorizers of a cluster (Node, webhooks, ABAC): only RBAC and system:masters.
+// It is not an authorizer for a running server, it does not talk to a cluster (package rbacsim/cluster
+// reads one into Objects for --kubeconfig), and it does not model the other authorizers of a cluster
+// (Node, webhooks, ABAC): only RBAC and system:masters.
 package rbacsim
