@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"testing/fstest"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -26,6 +28,12 @@ type PolicySet struct {
 	generation atomic.Int64
 	lastErr    atomic.Pointer[string]
 	mu         sync.Mutex // serialises loads
+
+	// Guarded by mu: the extra policies and objects, the extra policies left out of the set in
+	// force, and the library read into memory for extra policies.
+	extra   *Extra
+	skipped []string
+	library fstest.MapFS
 }
 
 // NewPolicySet returns a set that loads with opts. Call Load before serving.
@@ -54,8 +62,30 @@ func (s *PolicySet) Ready() error {
 func (s *PolicySet) Load(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.load(ctx)
+}
+
+// LoadExtra compiles the policies with extra (which replaces the extra of earlier calls, and is
+// kept for the reloads of the files) and, if they compile, puts them in force. Extra policies that
+// do not compile are left out and logged; Skipped lists them.
+func (s *PolicySet) LoadExtra(ctx context.Context, extra *Extra) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra = extra
+	return s.load(ctx)
+}
+
+// Skipped lists the extra policies that the set in force leaves out because they do not compile,
+// each with its error.
+func (s *PolicySet) Skipped() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.skipped)
+}
+
+func (s *PolicySet) load(ctx context.Context) error {
 	start := time.Now()
-	b, err := bundle.Load(ctx, s.opts)
+	b, skipped, err := s.compile(ctx, s.extra)
 	if err != nil {
 		msg := err.Error()
 		s.lastErr.Store(&msg)
@@ -71,6 +101,7 @@ func (s *PolicySet) Load(ctx context.Context) error {
 		s.log.Info("policy warning", "warning", w)
 	}
 	s.current.Store(b)
+	s.skipped = skipped
 	gen := s.generation.Add(1)
 	s.lastErr.Store(nil)
 	if s.metrics != nil {

@@ -41,7 +41,10 @@ type Options struct {
 	MetricsAddr, HealthAddr string
 	// Policies say where the policies come from.
 	Policies bundle.Options
-	Log      logr.Logger
+	// Cluster, when set, adds the policies, params, Namespaces and inventory of a cluster to those of
+	// Policies (see ClusterSource).
+	Cluster *ClusterOptions
+	Log     logr.Logger
 }
 
 // Server is a running admission server.
@@ -51,6 +54,7 @@ type Server struct {
 	metrics  *Metrics
 	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
+	cluster  *ClusterSource // nil without Options.Cluster
 }
 
 // New prepares a server: it registers its metrics and reads the certificate.
@@ -67,17 +71,27 @@ func New(opts Options) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := NewMetrics(reg)
-	return &Server{
+	s := &Server{
 		opts:     opts,
 		metrics:  metrics,
 		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
 		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
-	}, nil
+	}
+	if opts.Cluster != nil {
+		if opts.Cluster.Config == nil {
+			return nil, errors.New("reading policies from a cluster needs a client configuration")
+		}
+		s.cluster = NewClusterSource(*opts.Cluster, s.policies, opts.Log.WithName("cluster"))
+	}
+	return s, nil
 }
 
 // Policies returns the server's policy set.
 func (s *Server) Policies() *PolicySet { return s.policies }
+
+// Cluster returns the server's cluster source, or nil when it reads no cluster.
+func (s *Server) Cluster() *ClusterSource { return s.cluster }
 
 // Handlers returns the webhook handlers by path, for tests and for other muxes.
 func (s *Server) Handlers() map[string]http.Handler {
@@ -98,12 +112,18 @@ func (s *Server) Run(ctx context.Context) error {
 		mux := http.NewServeMux()
 		healthz.InstallHandler(mux, healthz.PingHealthz)
 		healthz.InstallLivezHandler(mux, healthz.PingHealthz)
-		healthz.InstallReadyzHandler(mux, healthz.PingHealthz,
+		checks := []healthz.HealthChecker{
+			healthz.PingHealthz,
 			healthz.NamedCheck("policies", func(*http.Request) error { return s.policies.Ready() }),
 			healthz.NamedCheck("serving-certificate", func(*http.Request) error {
 				_, err := s.certs.GetCertificate(nil)
 				return err
-			}))
+			}),
+		}
+		if s.cluster != nil {
+			checks = append(checks, healthz.NamedCheck("cluster-policies", func(*http.Request) error { return s.cluster.Ready() }))
+		}
+		healthz.InstallReadyzHandler(mux, checks...)
 		g.Go(func() error { return serveHTTP(ctx, s.opts.HealthAddr, mux) })
 	}
 	if s.opts.MetricsAddr != "" {
@@ -117,6 +137,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("loading policies: %w", err)
 	}
 	g.Go(func() error { return s.policies.Watch(ctx) })
+	if s.cluster != nil {
+		g.Go(func() error { return s.cluster.Run(ctx) })
+	}
 	g.Go(func() error { return s.certs.Start(ctx) })
 
 	host, portText, err := net.SplitHostPort(s.opts.Addr)

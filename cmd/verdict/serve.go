@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/go-logr/logr"
@@ -13,6 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -33,6 +38,9 @@ type serveOptions struct {
 	metricsAddr     string
 	healthAddr      string
 	kubeconfig      string
+	fromCluster     bool
+	sync            []string
+	syncKinds       []schema.GroupVersionKind
 	allowedBuiltins []string
 	verbosity       int
 }
@@ -40,7 +48,7 @@ type serveOptions struct {
 func newServeCmd(streams IOStreams) *cobra.Command {
 	o := &serveOptions{streams: streams}
 	cmd := &cobra.Command{
-		Use:   "serve [--policies PATH]... [--addr :8443] [--cert-dir DIR | --tls-cert F --tls-key F]",
+		Use:   "serve [--policies PATH]... [--addr :8443] [--cert-dir DIR | --tls-cert F --tls-key F] [--kubeconfig F | --from-cluster] [--sync GROUP/VERSION/KIND]...",
 		Short: "Serve the policies as validating and mutating admission webhooks over TLS",
 		Long: `Serve POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1 and v1beta1) over TLS
 with the decisions of the policies (the embedded default set without --policies), reloading them when
@@ -49,9 +57,19 @@ are served in plain HTTP on their own addresses.
 
 Without --tls-cert and --tls-key, the certificate is tls.crt and tls.key in --cert-dir; when they are
 not there, a self-signed certificate is made at start-up and written there (default: a new temporary
-folder). Both are reloaded when the files change.`,
+folder). Both are reloaded when the files change.
+
+With --kubeconfig (or --from-cluster, in a pod: the pod's service account), the policies of the
+files are joined by those the cluster holds: ValidatingAdmissionPolicies, MutatingAdmissionPolicies
+and their bindings, Gatekeeper ConstraintTemplates and constraints (whatever of these kinds the API
+server serves; constraint kinds created later are found within 30s). The Namespaces, the params of
+the policies and the kinds named by --sync (Gatekeeper's data.inventory, as its Config syncOnly) are
+read from a watch cache. Every change loads the set again; a cluster policy that does not compile is
+left out and logged. /readyz fails until the cache has synced and the set is loaded.`,
 		Example: `  verdict serve
-  verdict serve -p /etc/verdict/policies --cert-dir /tmp/k8s-webhook-server/serving-certs`,
+  verdict serve -p /etc/verdict/policies --cert-dir /tmp/k8s-webhook-server/serving-certs
+  verdict serve --kubeconfig ~/.kube/config --sync networking.k8s.io/v1/Ingress --sync v1/Namespace
+  verdict serve --from-cluster -p /etc/verdict/policies`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
@@ -71,7 +89,9 @@ folder). Both are reloaded when the files change.`,
 	f.BoolVar(&o.http2, "enable-http2", false, "allow HTTP/2 on the webhook server")
 	f.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty: off)")
 	f.StringVar(&o.healthAddr, "health-addr", ":8081", "address of /healthz, /livez and /readyz (empty: off)")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies, params and inventory from this cluster as well (not supported yet)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies, params and inventory from the cluster of this kubeconfig file as well")
+	f.BoolVar(&o.fromCluster, "from-cluster", false, "read policies, params and inventory from the cluster as well: from --kubeconfig, or in a pod from its service account")
+	f.StringArrayVar(&o.sync, "sync", nil, "kind whose objects Gatekeeper templates see in data.inventory, as GROUP/VERSION/KIND or v1/KIND (repeatable; with --kubeconfig or --from-cluster)")
 	f.StringSliceVar(&o.allowedBuiltins, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow")
 	f.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity: 0 logs denials and changes, 1 every request")
 	return cmd
@@ -84,10 +104,41 @@ func (o *serveOptions) validate() error {
 	if o.tlsCert != "" && o.certDir != "" {
 		return errors.New("give either --cert-dir or --tls-cert and --tls-key, not both")
 	}
-	if o.kubeconfig != "" {
-		return errors.New("--kubeconfig: reading policies from a cluster is not supported yet; mount them as files and use --policies")
+	for _, s := range o.sync {
+		gvk, err := webhook.ParseKind(s)
+		if err != nil {
+			return fmt.Errorf("--sync %q: %w", s, err)
+		}
+		o.syncKinds = append(o.syncKinds, gvk)
+	}
+	if !o.readsCluster() {
+		if len(o.sync) > 0 {
+			return errors.New("--sync needs --kubeconfig or --from-cluster")
+		}
+		return nil
+	}
+	if slices.Contains(o.policies, "-") {
+		return errors.New("serve reads no policies from standard input")
 	}
 	return nil
+}
+
+func (o *serveOptions) readsCluster() bool { return o.kubeconfig != "" || o.fromCluster }
+
+// restConfig reaches the cluster: the --kubeconfig file, or in a pod its service account.
+func (o *serveOptions) restConfig() (*rest.Config, error) {
+	if o.kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--from-cluster without --kubeconfig runs in a pod: %w", err)
+	}
+	return cfg, nil
 }
 
 func (o *serveOptions) run(ctx context.Context) error {
@@ -97,10 +148,19 @@ func (o *serveOptions) run(ctx context.Context) error {
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	var cluster *webhook.ClusterOptions
+	if o.readsCluster() {
+		cfg, err := o.restConfig()
+		if err != nil {
+			return withCode(exitBadInput, err)
+		}
+		cluster = &webhook.ClusterOptions{Config: cfg, Sync: o.syncKinds}
+	}
 	srv, err := webhook.New(webhook.Options{
 		Addr: o.addr, CertFile: certFile, KeyFile: keyFile, ClientCAFile: o.clientCA, HTTP2: o.http2,
 		MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, Log: log,
 		Policies: bundle.Options{Paths: o.policies, Library: library.FS, AllowedBuiltins: o.allowedBuiltins},
+		Cluster:  cluster,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)

@@ -1,0 +1,328 @@
+package webhook
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/verdict-dev/verdict/policies/manifest"
+)
+
+// ClusterOptions say how the policy set reads from a cluster.
+type ClusterOptions struct {
+	// Config reaches the API server.
+	Config *rest.Config
+	// Sync are the kinds that Gatekeeper templates see in data.inventory, as Gatekeeper's Config
+	// syncOnly names them.
+	Sync []schema.GroupVersionKind
+	// Rediscover is how often the API server is asked which policy kinds it serves, so that the
+	// constraint kinds of templates created later are watched; DefaultRediscover when zero.
+	Rediscover time.Duration
+}
+
+// DefaultRediscover is how often a ClusterSource asks the API server which kinds it serves.
+const DefaultRediscover = 30 * time.Second
+
+// ClusterSource keeps a policy set in step with a cluster: it watches, through a controller-runtime
+// cache, the admission policies and bindings, ConstraintTemplates and constraints the API server
+// serves, the Namespaces, the params kinds the policies name and the kinds of opts.Sync, and on
+// every change loads the set again with them (see PolicySet.LoadExtra).
+//
+// A cluster policy that does not compile is left out of the set and logged, naming it; the rest of
+// the set is put in force. The API server validated what it stores, so this is rare (a Rego
+// builtin that verdict refuses, for one); keeping the old set instead would let one broken object
+// freeze every later change.
+type ClusterSource struct {
+	opts     ClusterOptions
+	policies *PolicySet
+	log      logr.Logger
+
+	// Run's own: the informers by kind, the kinds served, and the params kinds of the set.
+	cache    crcache.Cache
+	watched  map[schema.GroupVersionKind]*watched
+	kinds    discovered
+	discover discovery.DiscoveryInterface
+	params   map[schema.GroupVersionKind]bool
+	missing  map[schema.GroupVersionKind]bool
+
+	changed chan struct{}
+	ready   atomic.Bool
+	status  atomic.Pointer[string]
+}
+
+// role says what a watched kind is for; a kind may have several.
+type role uint8
+
+const (
+	rolePolicy    role = 1 << iota // policies and bindings
+	roleObject                     // Namespaces and params
+	roleInventory                  // data.inventory
+)
+
+type watched struct {
+	roles    role
+	informer crcache.Informer
+}
+
+// NewClusterSource returns a source that loads policies into set. Run it.
+func NewClusterSource(opts ClusterOptions, set *PolicySet, log logr.Logger) *ClusterSource {
+	if opts.Rediscover <= 0 {
+		opts.Rediscover = DefaultRediscover
+	}
+	c := &ClusterSource{opts: opts, policies: set, log: log, changed: make(chan struct{}, 1),
+		watched: map[schema.GroupVersionKind]*watched{}, params: map[schema.GroupVersionKind]bool{},
+		missing: map[schema.GroupVersionKind]bool{}}
+	c.setStatus("the cluster's policies are not read yet")
+	return c
+}
+
+// Ready fails until the cache has synced and the policy set has been loaded with what it holds.
+// Once ready, it stays so: a constraint kind created later does not take the webhook out of service.
+func (c *ClusterSource) Ready() error {
+	if c.ready.Load() {
+		return nil
+	}
+	return errors.New(*c.status.Load())
+}
+
+func (c *ClusterSource) setStatus(s string) { c.status.Store(&s) }
+
+// Run watches the cluster and loads the policy set on every change, until ctx is done.
+func (c *ClusterSource) Run(ctx context.Context) error {
+	disc, err := discovery.NewDiscoveryClientForConfig(c.opts.Config)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	c.discover = disc
+	c.cache, err = crcache.New(c.opts.Config, crcache.Options{
+		DefaultWatchErrorHandler: func(_ context.Context, r *toolscache.Reflector, err error) {
+			c.log.Error(err, "watching the cluster", "reflector", r.TypeDescription())
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	cacheDone := make(chan error, 1)
+	go func() { cacheDone <- c.cache.Start(ctx) }()
+
+	c.rediscover(ctx)
+	c.poke()
+	ticker := time.NewTicker(c.opts.Rediscover)
+	defer ticker.Stop()
+	fire := make(chan struct{}, 1)
+	var timer *time.Timer
+	schedule := func(d time.Duration) {
+		if timer == nil {
+			timer = time.AfterFunc(d, func() {
+				select {
+				case fire <- struct{}{}:
+				default:
+				}
+			})
+		} else {
+			timer.Reset(d)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return <-cacheDone
+		case err := <-cacheDone:
+			return fmt.Errorf("cluster cache: %w", err)
+		case <-ticker.C:
+			if c.rediscover(ctx) {
+				schedule(reloadDelay)
+			}
+		case <-c.changed:
+			schedule(reloadDelay)
+		case <-fire:
+			if pending := c.unsynced(); len(pending) > 0 {
+				c.setStatus(fmt.Sprintf("waiting for the cache to sync %v", pending))
+				schedule(reloadDelay)
+				continue
+			}
+			c.rebuild(ctx)
+		}
+	}
+}
+
+// poke asks for a rebuild.
+func (c *ClusterSource) poke() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// rediscover asks the API server which kinds it serves and watches those it should, and stops
+// watching those it no longer serves. It reports whether the watched kinds changed.
+func (c *ClusterSource) rediscover(ctx context.Context) bool {
+	groups, lists, err := c.discover.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		c.log.Error(err, "discovering the cluster's kinds")
+		return false
+	}
+	if err != nil {
+		c.log.V(1).Info("discovery was partial", "error", err.Error())
+	}
+	c.kinds = discoverKinds(groups, lists)
+	return c.reconcile(ctx)
+}
+
+// reconcile starts and stops informers so that the watched kinds are those wanted.
+func (c *ClusterSource) reconcile(ctx context.Context) bool {
+	want := wantedKinds(c.kinds, c.params, c.opts.Sync)
+	for gvk := range c.params {
+		c.noteMissing(gvk, "a params kind of the policies is not served by the cluster")
+	}
+	for _, gvk := range c.opts.Sync {
+		c.noteMissing(gvk, "a --sync kind is not served by the cluster")
+	}
+	changed := false
+	for gvk, w := range c.watched {
+		if _, ok := want[gvk]; ok {
+			w.roles = want[gvk]
+			continue
+		}
+		if err := c.cache.RemoveInformer(ctx, typed(gvk)); err != nil {
+			c.log.Error(err, "stopping a watch", "kind", gvk.String())
+		}
+		delete(c.watched, gvk)
+		changed = true
+	}
+	for gvk, roles := range want {
+		if _, ok := c.watched[gvk]; ok {
+			continue
+		}
+		inf, err := c.cache.GetInformer(ctx, typed(gvk), crcache.BlockUntilSynced(false))
+		if err != nil {
+			c.log.Error(err, "watching a kind", "kind", gvk.String())
+			continue
+		}
+		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { c.poke() },
+			UpdateFunc: func(any, any) { c.poke() },
+			DeleteFunc: func(any) { c.poke() },
+		}); err != nil {
+			c.log.Error(err, "watching a kind", "kind", gvk.String())
+			continue
+		}
+		c.log.V(1).Info("watching", "kind", gvk.String())
+		c.watched[gvk] = &watched{roles: roles, informer: inf}
+		changed = true
+	}
+	if changed {
+		c.poke() // a kind with no objects sends no events
+	}
+	return changed
+}
+
+// noteMissing logs, once until it is served, that a kind is not served.
+func (c *ClusterSource) noteMissing(gvk schema.GroupVersionKind, msg string) {
+	if c.kinds.served[gvk] {
+		delete(c.missing, gvk)
+		return
+	}
+	if !c.missing[gvk] {
+		c.missing[gvk] = true
+		c.log.Info(msg, "kind", gvk.String())
+	}
+}
+
+func (c *ClusterSource) unsynced() []string {
+	var out []string
+	for gvk, w := range c.watched {
+		if !w.informer.HasSynced() {
+			out = append(out, gvk.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// rebuild loads the policy set with what the cache holds.
+func (c *ClusterSource) rebuild(ctx context.Context) {
+	extra, err := c.extra(ctx)
+	if err != nil {
+		c.setStatus("reading the cache: " + err.Error())
+		c.log.Error(err, "reading the cluster's policies")
+		return
+	}
+	if err := c.policies.LoadExtra(ctx, extra); err != nil {
+		c.setStatus("the policy set with the cluster's policies does not compile: " + err.Error())
+		return // PolicySet logged it and keeps the set in force
+	}
+	// The params kinds may have changed with the policies: watch them before calling the set ready.
+	params := paramKinds(append(filePolicies(c.policies.opts), extra.Policies...))
+	if !maps.Equal(params, c.params) {
+		c.params = params
+		if c.reconcile(ctx) {
+			c.setStatus("watching the policies' params kinds")
+			return
+		}
+	}
+	if !c.ready.Load() {
+		c.log.Info("read the cluster's policies", "policies", len(extra.Policies), "objects", len(extra.Objects), "inventory", len(extra.Inventory))
+	}
+	c.ready.Store(true)
+}
+
+// extra lists what the cache holds, in a stable order.
+func (c *ClusterSource) extra(ctx context.Context) (*Extra, error) {
+	extra := &Extra{}
+	kinds := slices.SortedFunc(maps.Keys(c.watched), func(a, b schema.GroupVersionKind) int {
+		return cmp.Compare(a.String(), b.String())
+	})
+	for _, gvk := range kinds {
+		w := c.watched[gvk]
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.cache.List(ctx, list); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
+		}
+		items := list.Items
+		slices.SortFunc(items, func(a, b unstructured.Unstructured) int {
+			return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
+		})
+		for i := range items {
+			obj := &items[i]
+			obj.SetGroupVersionKind(gvk) // a list's items may come without
+			unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+			if w.roles&rolePolicy != 0 {
+				policy := obj.DeepCopy()
+				unstructured.RemoveNestedField(policy.Object, "status")
+				extra.Policies = append(extra.Policies, policy)
+			}
+			if w.roles&roleObject != 0 {
+				extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects), Object: obj})
+			}
+			if w.roles&roleInventory != 0 {
+				extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory), Object: obj})
+			}
+		}
+	}
+	return extra, nil
+}
+
+// typed returns an empty object of kind gvk, to name the kind to the cache.
+func typed(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
