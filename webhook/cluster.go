@@ -122,19 +122,18 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 	c.poke()
 	ticker := time.NewTicker(c.opts.Rediscover)
 	defer ticker.Stop()
+	// A change schedules one rebuild, reloadDelay later, that gathers the changes until then; later
+	// changes do not postpone it, so that a busy kind (a --sync kind that changes all the time)
+	// cannot hold the set back, and rebuilds are at least minRebuildGap apart.
 	fire := make(chan struct{}, 1)
 	var timer *time.Timer
-	schedule := func(d time.Duration) {
-		if timer == nil {
-			timer = time.AfterFunc(d, func() {
-				select {
-				case fire <- struct{}{}:
-				default:
-				}
-			})
-		} else {
-			timer.Reset(d)
+	var lastBuild time.Time
+	schedule := func() {
+		if timer != nil {
+			return // one is pending
 		}
+		d := max(reloadDelay, time.Until(lastBuild.Add(minRebuildGap)))
+		timer = time.AfterFunc(d, func() { fire <- struct{}{} })
 	}
 	for {
 		select {
@@ -147,20 +146,25 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 			return fmt.Errorf("cluster cache: %w", err)
 		case <-ticker.C:
 			if c.rediscover(ctx) {
-				schedule(reloadDelay)
+				schedule()
 			}
 		case <-c.changed:
-			schedule(reloadDelay)
+			schedule()
 		case <-fire:
+			timer = nil
 			if pending := c.unsynced(); len(pending) > 0 {
 				c.setStatus(fmt.Sprintf("waiting for the cache to sync %v", pending))
-				schedule(reloadDelay)
+				schedule()
 				continue
 			}
+			lastBuild = time.Now()
 			c.rebuild(ctx)
 		}
 	}
 }
+
+// minRebuildGap is the least time between two loads of the set from the cluster.
+const minRebuildGap = time.Second
 
 // poke asks for a rebuild.
 func (c *ClusterSource) poke() {

@@ -8,4 +8,8 @@
 // mix); /readyz fails until the first set is compiled. Requests that cannot be read get a 4xx with a
 // message that says what is wrong; a policy that fails to evaluate denies (fails closed), and the API
 // server's failurePolicy governs only what it cannot reach.
+//
+// With a ClusterSource (verdict serve --kubeconfig or --from-cluster), the set also holds the
+// admission policies, Gatekeeper templates and constraints the cluster stores, with its Namespaces,
+// params and data.inventory read from a controller-runtime cache, and is loaded again when they change.
 package webhook
