@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -25,6 +27,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
@@ -155,6 +158,57 @@ func TestWebhookClusterPolicies(t *testing.T) {
 			t.Errorf("a Deployment of 11 replicas: error = %v", err)
 		}
 	})
+
+	t.Run("params come from the cache", func(t *testing.T) {
+		paramsNS := "e2e-params"
+		if _, err := env.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: paramsNS}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		limits := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "limits", Namespace: paramsNS}, Data: map[string]string{"max": "3"}}
+		if _, err := env.Clientset.CoreV1().ConfigMaps(paramsNS).Create(ctx, limits, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		objects.apply(t, "params.yaml")
+		want := "replicas must be at most 3"
+		waitFor(t, "verdict to judge with the ConfigMap's params", func() bool {
+			return slices.Contains(judge(t, srv, paramsNS, 5), want)
+		})
+		limits.Data["max"] = "9"
+		if _, err := env.Clientset.CoreV1().ConfigMaps(paramsNS).Update(ctx, limits, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "verdict to judge with the changed params", func() bool { return len(judge(t, srv, paramsNS, 5)) == 0 })
+		if got := judge(t, srv, paramsNS, 10); !slices.Contains(got, "replicas must be at most 9") {
+			t.Errorf("10 replicas: findings %q", got)
+		}
+	})
+}
+
+// judge asks verdict's policy set alone (not the API server, which enforces admission policies
+// itself) about the creation of a Deployment.
+func judge(t *testing.T, srv *webhook.Server, ns string, replicas int32) []string {
+	t.Helper()
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(deployment("judged", nil, replicas))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	u.SetAPIVersion("apps/v1")
+	u.SetKind("Deployment")
+	u.SetNamespace(ns)
+	out := srv.Policies().Current().Validate(context.Background(), &policies.Request{
+		Kind:     schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
+		Resource: schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
+		Name:     "judged", Namespace: ns, Operation: policies.Create, Object: u,
+	})
+	var msgs []string
+	for _, f := range out.Findings {
+		msgs = append(msgs, f.Message)
+	}
+	for _, err := range out.Errors {
+		msgs = append(msgs, "error: "+err.Error())
+	}
+	return msgs
 }
 
 func ingress(name, host string) *networkingv1.Ingress {
