@@ -1,14 +1,8 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io/fs"
-	"path"
 	"slices"
-	"testing/fstest"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -31,11 +25,6 @@ type Extra struct {
 
 // ClusterFile is the File of the Objects and Inventory documents that come from a cluster.
 const ClusterFile = "cluster"
-
-// clusterPolicyFile names the extra policies in the library when no policy paths are given: it sorts
-// after the library's own files, so that the extra policies come after them, as they do after
-// policy files.
-const clusterPolicyFile = "~cluster.yaml"
 
 // compile compiles the files' policies with the extra ones. An extra policy that does not compile is
 // left out, and the rest compiled again; an error that names no extra policy fails the load.
@@ -76,68 +65,18 @@ func (s *PolicySet) compile(ctx context.Context, extra *Extra) (*bundle.Bundle, 
 	}
 }
 
-// withPolicies adds the policy objects to opts as one more policy file, and returns that file's
-// name as the bundle's errors give it. bundle.Options reads policies only from files: the objects
-// come as standard input beside the paths, or as one more file of the library.
+// withPolicies adds the policy objects to opts as documents of the file "cluster", and returns that
+// name, as the bundle's errors give it.
 func (s *PolicySet) withPolicies(opts bundle.Options, pols []*unstructured.Unstructured) (bundle.Options, string, error) {
 	if len(pols) == 0 {
 		return opts, "", nil
 	}
-	var buf bytes.Buffer
+	docs := make([]manifest.Document, len(pols))
 	for i, p := range pols {
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		data, err := json.Marshal(p.Object)
-		if err != nil {
-			return opts, "", err
-		}
-		buf.Write(data)
-		buf.WriteByte('\n')
+		docs[i] = manifest.Document{File: ClusterFile, Index: i, Object: p}
 	}
-	if len(opts.Paths) > 0 {
-		opts.Paths = append(slices.Clip(opts.Paths), manifest.Stdin)
-		opts.Stdin = &buf
-		return opts, manifest.Stdin, nil
-	}
-	if opts.Library == nil {
-		return opts, "", errors.New("no policies: give --policies or build with the embedded library")
-	}
-	lib, err := s.libraryCopy(opts.Library)
-	if err != nil {
-		return opts, "", err
-	}
-	withCluster := make(fstest.MapFS, len(lib)+1)
-	for name, f := range lib {
-		withCluster[name] = f
-	}
-	withCluster[clusterPolicyFile] = &fstest.MapFile{Data: buf.Bytes(), Mode: 0o444}
-	opts.Library = withCluster
-	return opts, path.Join("library", clusterPolicyFile), nil
-}
-
-// libraryCopy reads the embedded library once into memory.
-func (s *PolicySet) libraryCopy(lib fs.FS) (fstest.MapFS, error) {
-	if s.library != nil {
-		return s.library, nil
-	}
-	out := fstest.MapFS{}
-	err := fs.WalkDir(lib, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(lib, p)
-		if err != nil {
-			return err
-		}
-		out[p] = &fstest.MapFile{Data: data, Mode: 0o444}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.library = out
-	return out, nil
+	opts.Policies = append(slices.Clip(opts.Policies), docs...)
+	return opts, ClusterFile, nil
 }
 
 // policyErrors finds, in a bundle's error, those about documents of file, by document index.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"testing/fstest"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -29,11 +28,10 @@ type PolicySet struct {
 	lastErr    atomic.Pointer[string]
 	mu         sync.Mutex // serialises loads
 
-	// Guarded by mu: the extra policies and objects, the extra policies left out of the set in
-	// force, and the library read into memory for extra policies.
+	// Guarded by mu: the extra policies and objects, and the extra policies left out of the set in
+	// force.
 	extra   *Extra
 	skipped []string
-	library fstest.MapFS
 }
 
 // NewPolicySet returns a set that loads with opts. Call Load before serving.

@@ -36,6 +36,9 @@ type Options struct {
 	Inventory []manifest.Document
 	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the operator allows.
 	AllowedBuiltins []string
+	// Policies are further policy documents, compiled after those of Paths or Library: the policies
+	// the webhook reads from a cluster.
+	Policies []manifest.Document
 }
 
 // source is what the policy paths hold: manifests and Rego modules.
@@ -66,6 +69,7 @@ func Load(ctx context.Context, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	src.docs = append(src.docs, opts.Policies...)
 	return compile(ctx, src, opts)
 }
 
