@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/manifest"
 )
@@ -38,6 +40,17 @@ func TestRequestFor(t *testing.T) {
 				spec := r.Object.Object["spec"].(map[string]any)
 				if _, ok := spec["initContainers"]; ok {
 					t.Errorf("initContainers: null reached the policies: %v", spec)
+				}
+			}},
+		{name: "defaults filled in as the API server does", obj: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: 'x:latest', ports: [{containerPort: 80}]}]}\n",
+			wantNS: "default", wantRes: "deployments",
+			check: func(t *testing.T, r *policies.Request) {
+				replicas, _, _ := unstructured.NestedInt64(r.Object.Object, "spec", "replicas")
+				containers, _, _ := unstructured.NestedSlice(r.Object.Object, "spec", "template", "spec", "containers")
+				c := containers[0].(map[string]any)
+				port := c["ports"].([]any)[0].(map[string]any)
+				if replicas != 1 || c["imagePullPolicy"] != "Always" || port["protocol"] != "TCP" {
+					t.Errorf("replicas %d, imagePullPolicy %v, protocol %v; want 1, Always (for :latest), TCP", replicas, c["imagePullPolicy"], port["protocol"])
 				}
 			}},
 		{name: "unknown field refused", obj: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n", wantErr: `unknown field "spec.containerz"`},

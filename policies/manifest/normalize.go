@@ -10,8 +10,9 @@ import (
 
 // Normalize returns a built-in object as the API server holds it after decoding a request: through
 // its Go type, so that explicit nulls and empty values are dropped or filled as the typed object has
-// them, and unknown fields are refused as the API server's strict field validation (kubectl's
-// default) refuses them. Objects of other kinds (CRDs) are returned as they are.
+// them, with the API server's defaults filled in, and with unknown fields refused as the API server's
+// strict field validation (kubectl's default) refuses them. Objects of other kinds (CRDs) are
+// returned as they are.
 func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	gvk := obj.GroupVersionKind()
 	if !scheme.Scheme.Recognizes(gvk) {
@@ -24,6 +25,7 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, typed, true); err != nil {
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}
+	builtinDefaulter().Default(typed)
 	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
