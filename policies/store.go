@@ -74,13 +74,45 @@ func (s *Store) Kinds() []schema.GroupVersionKind {
 	return out
 }
 
-// Lister returns a lister of the objects of one kind (empty if none were added).
+// Lister returns a lister of the objects of one kind (empty if none were added). Lists come in the
+// order of namespace and name, so that a policy evaluated once per param reports in a stable order
+// (an informer's lister, as kube-apiserver has, lists in no particular order).
 func (s *Store) Lister(gvk schema.GroupVersionKind, resource schema.GroupResource) cache.GenericLister {
 	idx, ok := s.byKind[gvk]
 	if !ok {
 		idx = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
-	return cache.NewGenericLister(idx, resource)
+	return sortedLister{cache.NewGenericLister(idx, resource)}
+}
+
+type sortedLister struct{ cache.GenericLister }
+
+func (l sortedLister) List(selector labels.Selector) ([]runtime.Object, error) {
+	out, err := l.GenericLister.List(selector)
+	sortObjects(out)
+	return out, err
+}
+
+func (l sortedLister) ByNamespace(namespace string) cache.GenericNamespaceLister {
+	return sortedNamespaceLister{l.GenericLister.ByNamespace(namespace)}
+}
+
+type sortedNamespaceLister struct{ cache.GenericNamespaceLister }
+
+func (l sortedNamespaceLister) List(selector labels.Selector) ([]runtime.Object, error) {
+	out, err := l.GenericNamespaceLister.List(selector)
+	sortObjects(out)
+	return out, err
+}
+
+func sortObjects(objs []runtime.Object) {
+	key := func(o runtime.Object) string {
+		if u, ok := o.(*unstructured.Unstructured); ok {
+			return u.GetNamespace() + "/" + u.GetName()
+		}
+		return ""
+	}
+	sort.SliceStable(objs, func(i, j int) bool { return key(objs[i]) < key(objs[j]) })
 }
 
 // Namespace returns the named namespace. A namespace that was not supplied exists with only the
