@@ -69,6 +69,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), evaluationTimeout(r))
 	defer cancel()
+	if h.Metrics != nil {
+		ctx = policies.WithObserver(ctx, h.Metrics.observer())
+	}
 
 	var resp admission.Response
 	var decision string

@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	Requests         *prometheus.CounterVec
 	Latency          *prometheus.HistogramVec
+	PolicyLatency    *prometheus.HistogramVec
 	Findings         *prometheus.CounterVec
 	EvaluationErrors *prometheus.CounterVec
 	Generation       prometheus.Gauge
@@ -31,6 +32,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to answer an admission request, from reading it to writing the answer, by webhook and decision.",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 		}, []string{"webhook", "decision"}),
+		PolicyLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "verdict_policy_evaluation_duration_seconds",
+			Help:    "Time one policy took to judge a request, by policy, engine (cel, rego) and decision (allowed, warned, denied).",
+			Buckets: []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1},
+		}, []string{"policy", "engine", "decision"}),
 		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "verdict_policy_findings_total",
 			Help: "Findings of the policies, by policy and action (deny, warn, audit).",
@@ -52,7 +58,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Policies in the set in force.",
 		}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.Findings, m.EvaluationErrors, m.Generation, m.Reloads, m.Policies)
+	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Generation, m.Reloads, m.Policies)
 	return m
 }
 
@@ -76,5 +82,12 @@ func (m *Metrics) findings(fs []policies.Finding) {
 func (m *Metrics) evaluationError(kind Kind) {
 	if m != nil {
 		m.EvaluationErrors.WithLabelValues(string(kind)).Inc()
+	}
+}
+
+// observer reports each policy's evaluation to the per-policy histogram.
+func (m *Metrics) observer() policies.Observer {
+	return func(policy string, engine policies.Engine, decision string, elapsed time.Duration) {
+		m.PolicyLatency.WithLabelValues(policy, string(engine), decision).Observe(elapsed.Seconds())
 	}
 }

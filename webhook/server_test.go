@@ -175,7 +175,8 @@ func TestServerOverTLS(t *testing.T) {
 		}
 	}
 	_, metrics := get(t, "http://"+r.metrics+"/metrics")
-	for _, m := range []string{`verdict_admission_requests_total{decision="denied",webhook="validate"} 1`, "verdict_policy_set_generation 1", "verdict_admission_request_duration_seconds_bucket"} {
+	for _, m := range []string{`verdict_admission_requests_total{decision="denied",webhook="validate"} 1`, "verdict_policy_set_generation 1", "verdict_admission_request_duration_seconds_bucket",
+		`verdict_policy_evaluation_duration_seconds_count{decision="denied",engine="cel",policy="max-replicas"} 1`} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}

@@ -326,6 +326,12 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		e.ns = ns
 	}
 	for _, ct := range s.templates {
+		engine := policies.Rego
+		if ct.cel != nil {
+			engine = policies.CEL
+		}
+		done := policies.Observe(ctx, ct.name, engine)
+		before := len(out.Findings)
 		for _, c := range ct.constraints {
 			ok, err := c.match.matches(e.req.Object, e.req.OldObject, e.ns)
 			if err != nil {
@@ -355,6 +361,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 				}
 			}
 		}
+		done(out.Findings[before:])
 	}
 	return out
 }

@@ -195,6 +195,8 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			out.Errors = append(out.Errors, fmt.Errorf("package %s: input: %w", p.name, err))
 			continue
 		}
+		done := policies.Observe(ctx, p.name, policies.Rego)
+		before := len(out.Findings)
 		for _, r := range p.rules {
 			findings, err := r.eval(ctx, p.name, input)
 			if err != nil {
@@ -203,6 +205,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			}
 			out.Findings = append(out.Findings, findings...)
 		}
+		done(out.Findings[before:])
 	}
 	return out
 }

@@ -177,7 +177,10 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			out.Findings = append(out.Findings, finding(h.policy.Name, "", policies.Deny, ctx.Err().Error(), ""))
 			break
 		}
+		done := policies.Observe(ctx, h.policy.Name, policies.CEL)
+		before := len(out.Findings)
 		s.validate(ctx, h, a, authz, versioned, &out)
+		done(out.Findings[before:])
 	}
 	return out
 }
