@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -29,6 +30,8 @@ type Options struct {
 	Namespace string
 	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
 	AllowedBuiltins []string
+	// Timeout bounds the judging of one object; zero means EvaluationTimeout.
+	Timeout time.Duration
 	// Inventory are further objects that referential policies see in data.inventory.
 	Inventory []string
 }
@@ -91,7 +94,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		op = policies.Create
 	}
 	report := &Report{Results: []Result{}, Warnings: b.Warnings}
-	judged := judgeAll(ctx, b, inputs, op, opts.Namespace)
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = EvaluationTimeout
+	}
+	judged := judgeAll(ctx, b, inputs, op, opts.Namespace, timeout)
 	var errs []error
 	for i, j := range judged {
 		d := inputs[i]
@@ -111,6 +118,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return report, nil
 }
 
+// EvaluationTimeout bounds the judging of one object, as the webhook's deadline bounds a request
+// (the API server's default webhook timeout): a policy that runs away fails the check instead of
+// hanging it.
+const EvaluationTimeout = 10 * time.Second
+
 type judgement struct {
 	req     *policies.Request
 	outcome policies.Outcome
@@ -118,7 +130,7 @@ type judgement struct {
 }
 
 // judgeAll judges the inputs on every core; the judgements keep the input order.
-func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, namespace string) []judgement {
+func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, namespace string, timeout time.Duration) []judgement {
 	out := make([]judgement, len(inputs))
 	workers := runtime.GOMAXPROCS(0)
 	if workers > len(inputs) {
@@ -140,7 +152,9 @@ func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document,
 					out[i].err = err
 					continue
 				}
-				out[i] = judgement{req: req, outcome: b.Validate(ctx, req)}
+				objCtx, cancel := context.WithTimeout(ctx, timeout)
+				out[i] = judgement{req: req, outcome: b.Validate(objCtx, req)}
+				cancel()
 			}
 		}()
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -154,4 +155,27 @@ func nsFor(name string) string {
 		return "b"
 	}
 	return ""
+}
+
+func TestRunawayPolicyIsStopped(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "slow.rego")
+	if err := os.WriteFile(p, []byte(`package slow
+
+deny contains "never" if {
+	some i in numbers.range(1, 100000)
+	some j in numbers.range(1, 100000)
+	i == 0 - j
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := Run(context.Background(), Options{Policies: []string{p}, Inputs: []string{"testdata/manifests/ok.json"}, Timeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "ok.json: document 0") || !strings.Contains(err.Error(), "evaluation of data.slow.deny stopped") {
+		t.Fatalf("error = %v, want the evaluation stopped, naming the document", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to stop", d)
+	}
 }
