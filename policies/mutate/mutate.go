@@ -15,6 +15,7 @@ import (
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
@@ -73,7 +74,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
 			continue
 		}
-		m := b.Mutate(ctx, req)
+		objCtx, cancel := context.WithTimeout(ctx, check.EvaluationTimeout)
+		m := b.Mutate(objCtx, req)
+		cancel()
 		for _, f := range m.Findings {
 			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
 				Err: fmt.Errorf("%s: refused by %s: %s", d.Describe(), describePolicy(f), f.Message)})

@@ -147,6 +147,8 @@ func (g *gatorRun) compile(ctx context.Context, t gatorTest) (*gatekeeper.Set, e
 // runCase reviews a case's object with the test's constraint under each engine of the template and
 // checks the assertions against what each engine says.
 func (g *gatorRun) runCase(ctx context.Context, set *gatekeeper.Set, tmpl gatekeeper.Template, c gatorCase, res *Result) {
+	ctx, cancel := context.WithTimeout(ctx, caseTimeout)
+	defer cancel()
 	fail := func(status Status, format string, args ...any) {
 		res.Status, res.Message = status, fmt.Sprintf(format, args...)
 	}

@@ -3,7 +3,13 @@ package verify
 import (
 	"context"
 	"fmt"
+
+	"github.com/verdict-dev/verdict/policies/check"
 )
+
+// caseTimeout bounds the evaluation of one case, as check bounds one object: a runaway policy
+// fails its case instead of hanging the run.
+const caseTimeout = check.EvaluationTimeout
 
 // Status is the outcome of one case.
 type Status string

@@ -266,6 +266,8 @@ func (v *verdictRun) request(b *bundle.Bundle, c verdictCase) (*policies.Request
 }
 
 func (v *verdictRun) runCase(ctx context.Context, b *bundle.Bundle, c verdictCase, res *Result) {
+	ctx, cancel := context.WithTimeout(ctx, caseTimeout)
+	defer cancel()
 	if len(c.Assertions) == 0 {
 		res.Status, res.Message = Error, "invalid case: assertions must be non-empty"
 		return
