@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // The suite formats verdict reads.
@@ -50,35 +50,16 @@ func Files(args []string) ([]string, error) {
 			out = append(out, arg)
 			continue
 		}
-		var found []string
-		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+		found, err := manifest.Walk(dir, func(p string) bool {
+			name := filepath.Base(p)
+			if !recursive {
+				return name == SuiteFileName || name == "suite.yml"
 			}
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			name := d.Name()
-			switch {
-			case !recursive && (name == SuiteFileName || name == "suite.yml"):
-				found = append(found, p)
-			case recursive && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")):
-				if isSuiteFile(p) {
-					found = append(found, p)
-				}
-			}
-			return nil
+			return (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && isSuiteFile(p)
 		})
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(found)
 		out = append(out, found...)
 	}
 	return out, nil
