@@ -12,15 +12,10 @@ import (
 )
 
 type checkOptions struct {
-	streams   IOStreams
-	policies  []string
+	streams IOStreams
+	manifestFlags
 	output    string
-	operation string
-	namespace string
-	allowed   []string
 	inventory []string
-	inputs    []string
-	op        policies.Operation
 }
 
 func newCheckCmd(streams IOStreams) *cobra.Command {
@@ -44,25 +39,16 @@ Warnings and audit findings never fail the run.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.policies, "policies", "p", nil, "policy file or folder (repeatable); default: the embedded policy set")
+	o.manifestFlags.add(f, "CREATE|UPDATE|DELETE")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(check.Formats, "|"))
-	f.StringVar(&o.operation, "operation", "CREATE", "admission operation to judge under: CREATE|UPDATE|DELETE")
-	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
-	f.StringSliceVar(&o.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
 	f.StringArrayVar(&o.inventory, "inventory", nil, "objects for data.inventory of referential Gatekeeper policies (repeatable)")
 	return cmd
 }
 
 func (o *checkOptions) complete(args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("no manifests given: name files, folders, or - for standard input")
+	if err := o.manifestFlags.complete(args, policies.Create, policies.Update, policies.Delete); err != nil {
+		return err
 	}
-	o.inputs = args
-	op, ok := policies.ParseOperation(o.operation)
-	if !ok || op == policies.Connect {
-		return fmt.Errorf("--operation %q: must be CREATE, UPDATE or DELETE", o.operation)
-	}
-	o.op = op
 	for _, f := range check.Formats {
 		if o.output == f {
 			return nil

@@ -12,15 +12,10 @@ import (
 )
 
 type mutateOptions struct {
-	streams   IOStreams
-	policies  []string
-	output    string
-	operation string
-	namespace string
-	allowed   []string
-	diff      bool
-	inputs    []string
-	op        policies.Operation
+	streams IOStreams
+	manifestFlags
+	output string
+	diff   bool
 }
 
 func newMutateCmd(streams IOStreams) *cobra.Command {
@@ -43,25 +38,16 @@ Exit status: 0, or 2 on bad input, a bad policy, or a policy that refuses an obj
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.policies, "policies", "p", nil, "policy file or folder (repeatable); default: the embedded policy set")
+	o.manifestFlags.add(f, "CREATE|UPDATE")
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: "+strings.Join(mutate.Formats, "|"))
-	f.StringVar(&o.operation, "operation", "CREATE", "admission operation: CREATE|UPDATE")
-	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
-	f.StringSliceVar(&o.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
 	f.BoolVar(&o.diff, "diff", false, "print a unified diff of each changed object instead of the objects")
 	return cmd
 }
 
 func (o *mutateOptions) complete(args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("no manifests given: name files, folders, or - for standard input")
+	if err := o.manifestFlags.complete(args, policies.Create, policies.Update); err != nil {
+		return err
 	}
-	o.inputs = args
-	op, ok := policies.ParseOperation(o.operation)
-	if !ok || (op != policies.Create && op != policies.Update) {
-		return fmt.Errorf("--operation %q: must be CREATE or UPDATE", o.operation)
-	}
-	o.op = op
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: must be one of %s", o.output, strings.Join(mutate.Formats, ", "))
 	}
