@@ -79,11 +79,14 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	b := &Bundle{resources: manifest.BuiltinResources(), store: policies.NewStore()}
 	var errs []error
 	all := append(append([]manifest.Document(nil), docs...), objects...)
+	var crds []*unstructured.Unstructured
 	for _, d := range all {
 		if manifest.IsCRD(d.Object) {
 			if err := b.resources.AddCRD(d.Object); err != nil {
 				errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+				continue
 			}
+			crds = append(crds, d.Object)
 		}
 	}
 	for _, d := range all {
@@ -91,7 +94,7 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 			b.store.Add(d.Object)
 		}
 	}
-	set, warnings, err := vap.Compile(docs, vap.Options{Resources: b.resources, Store: b.store})
+	set, warnings, err := vap.Compile(docs, vap.Options{Resources: b.resources, Store: b.store, CRDs: crds})
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -9,9 +9,12 @@ import (
 	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	crdbuilder "k8s.io/apiextensions-apiserver/pkg/controller/openapi/builder"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -24,6 +27,7 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/kube-openapi/pkg/spec3"
 
 	"github.com/verdict-dev/verdict/policies"
 	vcel "github.com/verdict-dev/verdict/policies/cel"
@@ -268,9 +272,13 @@ func validateMutatingBinding(b *admissionregistrationv1.MutatingAdmissionPolicyB
 	return validateBindingCommon(b.Name, b.Spec.PolicyName, b.Spec.ParamRef, b.Spec.MatchResources)
 }
 
-// typeConverters gives ApplyConfiguration patches the structured-merge schema of a kind: the built-in
-// types' schemas from client-go, and a deduced schema (every field merged as given) for other kinds.
-type typeConverters struct{}
+// typeConverters gives ApplyConfiguration patches the structured-merge schema of a kind, as the API
+// server has it: the built-in types' schemas from client-go, the schemas of the CustomResourceDefinitions
+// among the inputs (built as kube-apiserver builds them for server-side apply), and a deduced schema
+// (every field merged as given, lists replaced) for any other kind.
+type typeConverters struct {
+	crds map[schema.GroupVersionKind]managedfields.TypeConverter
+}
 
 var (
 	builtinConverterOnce sync.Once
@@ -278,7 +286,10 @@ var (
 	deducedConverter     = managedfields.NewDeducedTypeConverter()
 )
 
-func (typeConverters) GetTypeConverter(gvk schema.GroupVersionKind) managedfields.TypeConverter {
+func (t typeConverters) GetTypeConverter(gvk schema.GroupVersionKind) managedfields.TypeConverter {
+	if c, ok := t.crds[gvk]; ok {
+		return c
+	}
 	builtinConverterOnce.Do(func() { builtinConverter = applyconfigurations.NewTypeConverter(scheme.Scheme) })
 	if scheme.Scheme.Recognizes(gvk) {
 		return builtinConverter
@@ -287,6 +298,49 @@ func (typeConverters) GetTypeConverter(gvk schema.GroupVersionKind) managedfield
 }
 
 func (typeConverters) Run(context.Context) {}
+
+// crdConverters builds the structured-merge schemas of the served versions of the CRDs. A CRD whose
+// schema cannot be built keeps the deduced schema, with a warning.
+func crdConverters(crds []*unstructured.Unstructured) (map[schema.GroupVersionKind]managedfields.TypeConverter, []string) {
+	out := map[schema.GroupVersionKind]managedfields.TypeConverter{}
+	var warnings []string
+	for _, u := range crds {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, crd); err != nil {
+			continue // reported by the resource table
+		}
+		var specs []*spec3.OpenAPI
+		var gvks []schema.GroupVersionKind
+		for _, v := range crd.Spec.Versions {
+			if !v.Served {
+				continue
+			}
+			s, err := crdbuilder.BuildOpenAPIV3(crd, v.Name, crdbuilder.Options{})
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("CustomResourceDefinition %q version %s: no schema for ApplyConfiguration mutations: %v", crd.Name, v.Name, err))
+				continue
+			}
+			specs = append(specs, s)
+			gvks = append(gvks, schema.GroupVersionKind{Group: crd.Spec.Group, Version: v.Name, Kind: crd.Spec.Names.Kind})
+		}
+		if len(specs) == 0 {
+			continue
+		}
+		merged, err := crdbuilder.MergeSpecsV3(specs...)
+		if err == nil {
+			var c managedfields.TypeConverter
+			c, err = managedfields.NewTypeConverter(merged.Components.Schemas, crd.Spec.PreserveUnknownFields)
+			if err == nil {
+				for _, gvk := range gvks {
+					out[gvk] = c
+				}
+				continue
+			}
+		}
+		warnings = append(warnings, fmt.Sprintf("CustomResourceDefinition %q: no schema for ApplyConfiguration mutations: %v", crd.Name, err))
+	}
+	return out, warnings
+}
 
 // MutationResult is what the mutating policies did to a request's object.
 type MutationResult struct {
@@ -324,7 +378,7 @@ func (s *Set) Mutate(ctx context.Context, req *policies.Request) MutationResult 
 }
 
 func (s *Set) dispatchMutations(ctx context.Context, a admission.Attributes) error {
-	d := mutating.NewDispatcher(vcel.NoAuthorizer, matching.NewMatcher(s.store.NamespaceLister(), nil), typeConverters{})
+	d := mutating.NewDispatcher(vcel.NoAuthorizer, matching.NewMatcher(s.store.NamespaceLister(), nil), s.converters)
 	hooks := make([]mutating.PolicyHook, len(s.mutating))
 	for i, h := range s.mutating {
 		hooks[i] = *h

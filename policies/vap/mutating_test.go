@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 func mutatingPolicy(name, reinvocation, mutations string) string {
@@ -201,5 +203,93 @@ func TestMutatingCompileErrors(t *testing.T) {
 				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// An ApplyConfiguration on a custom resource merges as the CRD's schema says: a list with
+// x-kubernetes-list-type map is merged by key, as kube-apiserver's server-side apply merges it.
+func TestMutateCustomResourceWithSchema(t *testing.T) {
+	docs := `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gateways.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Gateway, plural: gateways}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              listeners:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: add-metrics-listener}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [gateways]}]
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: 'Object{spec: Object.spec{listeners: [Object.spec.listeners{name: "metrics", port: 9090}]}}'
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: add-metrics-listener}
+spec: {policyName: add-metrics-listener}
+`
+	ds, err := manifest.Decode("policy.yaml", []byte(docs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := manifest.BuiltinResources()
+	var crds []*unstructured.Unstructured
+	for _, d := range ds {
+		if manifest.IsCRD(d.Object) {
+			if err := res.AddCRD(d.Object); err != nil {
+				t.Fatal(err)
+			}
+			crds = append(crds, d.Object)
+		}
+	}
+	set, _, err := Compile(ds, Options{Resources: res, Store: policies.NewStore(), CRDs: crds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request(t, res, `
+apiVersion: example.com/v1
+kind: Gateway
+metadata: {name: gw, namespace: dev}
+spec:
+  listeners: [{name: http, port: 80}]
+`, policies.Create)
+	out := set.Mutate(context.Background(), req)
+	if len(out.Findings) > 0 {
+		t.Fatalf("refused: %+v", out.Findings)
+	}
+	listeners, _, _ := unstructured.NestedSlice(out.Object.Object, "spec", "listeners")
+	var names []string
+	for _, l := range listeners {
+		names = append(names, l.(map[string]any)["name"].(string))
+	}
+	if strings.Join(names, ",") != "http,metrics" {
+		t.Errorf("listeners = %v, want http and metrics merged by name", names)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
@@ -25,6 +26,7 @@ type Set struct {
 	mutating   []*mutatingHook
 	matcher    generic.PolicyMatcher
 	store      *policies.Store
+	converters typeConverters
 }
 
 // Options are what compilation needs besides the policy documents.
@@ -33,6 +35,9 @@ type Options struct {
 	Resources *manifest.Resources
 	// Store holds the params and namespaces the policies read.
 	Store *policies.Store
+	// CRDs are the CustomResourceDefinitions among the inputs, whose schemas ApplyConfiguration
+	// mutations of custom resources merge with.
+	CRDs []*unstructured.Unstructured
 }
 
 // Compile compiles the policy and binding documents among docs (those for which Handles is true).
@@ -121,6 +126,11 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 
 	mhooks, mwarnings, merrs := mc.compile()
 	s.mutating = mhooks
+	if len(mhooks) > 0 {
+		var cwarnings []string
+		s.converters.crds, cwarnings = crdConverters(opts.CRDs)
+		warnings = append(warnings, cwarnings...)
+	}
 	warnings = append(warnings, mwarnings...)
 	errs = append(errs, merrs...)
 	sort.Strings(warnings)
