@@ -48,6 +48,12 @@ func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, o
 	}
 	if gvk.Group == "" && gvk.Kind == "Namespace" {
 		obj = policies.WithNamespaceNameLabel(obj)
+		// The API server takes a request's namespace from its path: a Namespace is created at
+		// /api/v1/namespaces (no namespace) but updated and deleted at /api/v1/namespaces/NAME, so
+		// those requests carry its name as their namespace.
+		if op != policies.Create {
+			ns = obj.GetName()
+		}
 	}
 	req := &policies.Request{
 		Kind:      gvk,
