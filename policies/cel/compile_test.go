@@ -63,7 +63,7 @@ func TestValidatorMatchesKubeApiserver(t *testing.T) {
 		}}
 		req := &policies.Request{Kind: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
 			Resource: schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
-			Name: "d", Namespace: "n", Operation: policies.Create, Object: obj}
+			Name:     "d", Namespace: "n", Operation: policies.Create, Object: obj}
 		va, err := admission.NewVersionedAttributes(Attributes(req), req.Kind, ObjectInterfaces)
 		if err != nil {
 			t.Fatal(err)
