@@ -1,0 +1,74 @@
+package rego
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+func TestParseVersions(t *testing.T) {
+	v0 := "package p\ndeny[msg] { msg := \"x\" }\n"
+	v1 := "package p\ndeny contains msg if { msg := \"x\" }\n"
+	tests := []struct {
+		name    string
+		m       Module
+		wantErr bool
+		version ast.RegoVersion
+	}{
+		{name: "v1 as v1", m: Module{Filename: "a.rego", Source: v1}, version: ast.RegoV1},
+		{name: "v0 falls back", m: Module{Filename: "a.rego", Source: v0}, version: ast.RegoV0},
+		{name: "v0 forced", m: Module{Filename: "a.rego", Source: v0, Version: V0}, version: ast.RegoV0},
+		{name: "v0 refused as v1", m: Module{Filename: "a.rego", Source: v0, Version: V1}, wantErr: true},
+		{name: "neither", m: Module{Filename: "a.rego", Source: "package p\ndeny contains {"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mod, err := Parse(tc.m)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("parsed, want an error")
+				}
+				if !strings.Contains(err.Error(), "a.rego:") {
+					t.Errorf("error %q does not name the file", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mod.RegoVersion() != tc.version {
+				t.Errorf("version %v, want %v", mod.RegoVersion(), tc.version)
+			}
+		})
+	}
+}
+
+func TestEvalStopsAtTheDeadline(t *testing.T) {
+	c, err := Compile([]Module{{Filename: "slow.rego", Source: `package slow
+deny contains "never" if {
+	some i in numbers.range(1, 100000)
+	some j in numbers.range(1, 100000)
+	i == 0 - j
+}
+`}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Prepare(context.Background(), "data.slow.deny", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = q.Eval(ctx, ast.NewObject())
+	if err == nil || !strings.Contains(err.Error(), "evaluation of data.slow.deny stopped") {
+		t.Fatalf("error = %v, want the evaluation stopped", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stopped after %v", d)
+	}
+}
