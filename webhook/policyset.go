@@ -27,6 +27,7 @@ type PolicySet struct {
 	generation atomic.Int64
 	lastErr    atomic.Pointer[string]
 	mu         sync.Mutex // serialises loads
+	watching   chan struct{}
 
 	// Guarded by mu: the extra policies and objects, and the extra policies left out of the set in
 	// force.
@@ -36,8 +37,11 @@ type PolicySet struct {
 
 // NewPolicySet returns a set that loads with opts. Call Load before serving.
 func NewPolicySet(opts bundle.Options, log logr.Logger, metrics *Metrics) *PolicySet {
-	return &PolicySet{opts: opts, log: log, metrics: metrics}
+	return &PolicySet{opts: opts, log: log, metrics: metrics, watching: make(chan struct{})}
 }
+
+// Watching is closed once Watch watches the policy files (or has found there is nothing to watch).
+func (s *PolicySet) Watching() <-chan struct{} { return s.watching }
 
 // Current returns the set in force, or nil before the first successful load.
 func (s *PolicySet) Current() *bundle.Bundle { return s.current.Load() }
@@ -119,7 +123,11 @@ const reloadDelay = 250 * time.Millisecond
 // folders that hold the paths, so that files replaced by rename (as Kubernetes updates a mounted
 // ConfigMap) are seen.
 func (s *PolicySet) Watch(ctx context.Context) error {
+	var once sync.Once
+	watching := func() { once.Do(func() { close(s.watching) }) }
+	defer watching()
 	if len(s.opts.Paths) == 0 {
+		watching()
 		<-ctx.Done()
 		return nil // the embedded library does not change
 	}
@@ -152,6 +160,7 @@ func (s *PolicySet) Watch(ctx context.Context) error {
 			}
 		}
 	}
+	watching()
 	var timer *time.Timer
 	fire := make(chan struct{}, 1)
 	for {

@@ -131,12 +131,17 @@ func (s *Server) Run(ctx context.Context) error {
 		mux.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 		g.Go(func() error { return serveHTTP(ctx, s.opts.MetricsAddr, mux) })
 	}
+	// Watch before the first load, so that no change made in between is missed.
+	g.Go(func() error { return s.policies.Watch(ctx) })
+	select {
+	case <-s.policies.Watching():
+	case <-ctx.Done():
+	}
 	if err := s.policies.Load(ctx); err != nil {
 		cancel()
 		_ = g.Wait()
 		return fmt.Errorf("loading policies: %w", err)
 	}
-	g.Go(func() error { return s.policies.Watch(ctx) })
 	if s.cluster != nil {
 		g.Go(func() error { return s.cluster.Run(ctx) })
 	}
