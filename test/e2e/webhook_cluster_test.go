@@ -62,15 +62,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srvCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(srvCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("verdict serve: %v", err)
-		}
-	})
+	runServer(t, ctx, srv)
 	waitFor(t, "/readyz once the cache has synced", func() bool {
 		code, body := httpGet("http://" + health + "/readyz?verbose")
 		return code == http.StatusOK && strings.Contains(body, "[+]cluster-policies ok")

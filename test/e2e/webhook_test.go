@@ -71,15 +71,7 @@ func TestWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srvCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(srvCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("verdict serve: %v", err)
-		}
-	})
+	runServer(t, ctx, srv)
 
 	register(t, env.Clientset, "https://"+addr, caBundle)
 
@@ -275,4 +267,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// runServer runs verdict serve until the test ends, and fails the test if it stops with an error.
+func runServer(t *testing.T, ctx context.Context, srv *webhook.Server) {
+	t.Helper()
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("verdict serve: %v", err)
+		}
+	})
 }
