@@ -49,7 +49,7 @@ load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to 
 
 .PHONY: fuzz
 fuzz: ## Fuzz the parsers (manifests, AdmissionReviews, RBAC objects), FUZZTIME each.
-	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./policies/manifest
+	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./manifest
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rbacsim
 

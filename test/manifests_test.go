@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/library"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // TestConfigPoliciesMatchLibrary keeps the policies the install manifests serve equal to the embedded

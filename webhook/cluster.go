@@ -18,7 +18,7 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 
-	"github.com/verdict-dev/verdict/policies/manifest"
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // ClusterOptions say how the policy set reads from a cluster.

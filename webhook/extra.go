@@ -6,8 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // Extra is what a policy set holds besides its files: the policies, params, Namespaces and

@@ -12,9 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/library"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // fromYAML decodes a YAML manifest, as the cache would hold it.

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/library"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 const benchDeployment = `

@@ -14,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/gatekeeper"
-	"github.com/verdict-dev/verdict/policies/manifest"
 	vrego "github.com/verdict-dev/verdict/policies/rego"
 	"github.com/verdict-dev/verdict/policies/regomod"
 	"github.com/verdict-dev/verdict/policies/vap"

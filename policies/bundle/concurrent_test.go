@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // A Bundle is shared by every request of the webhook: judging and mutating from many goroutines at

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"testing/fstest"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // A policy set is loaded and compiled once, then judges requests; a manifest becomes a request as the

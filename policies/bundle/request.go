@@ -6,8 +6,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // DefaultNamespace is where a namespaced object without a namespace goes, as with kubectl.

@@ -6,8 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 func TestRequestFor(t *testing.T) {

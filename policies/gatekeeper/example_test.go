@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/gatekeeper"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 func ExampleCompile() {

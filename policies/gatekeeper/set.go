@@ -12,9 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apiserver/pkg/admission"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	vcel "github.com/verdict-dev/verdict/policies/cel"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // EngineChoice says which engine judges a template that has both a Rego and a K8sNativeValidation

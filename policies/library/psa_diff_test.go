@@ -17,7 +17,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
-	"github.com/verdict-dev/verdict/policies/manifest"
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // diffPods is how many random pods the differential test judges; diffSeed makes them the same pods

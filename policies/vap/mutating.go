@@ -29,9 +29,9 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/kube-openapi/pkg/spec3"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	vcel "github.com/verdict-dev/verdict/policies/cel"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // mutatingHook is one compiled MutatingAdmissionPolicy with its bindings, in the shape of

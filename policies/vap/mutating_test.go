@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 func mutatingPolicy(name, reinvocation, mutations string) string {

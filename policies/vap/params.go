@@ -6,8 +6,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // paramSource gives the API server's param collection the params of one kind from the store, in the

@@ -15,9 +15,9 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	vcel "github.com/verdict-dev/verdict/policies/cel"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // Set is the compiled admission policies of a bundle, with their bindings. It is immutable.

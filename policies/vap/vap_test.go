@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // compileSet compiles YAML documents (policies, bindings, params, namespaces) the way a bundle does.

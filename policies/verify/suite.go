@@ -13,7 +13,7 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
-	"github.com/verdict-dev/verdict/policies/manifest"
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // The suite formats verdict reads.

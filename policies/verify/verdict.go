@@ -13,9 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apiserver/pkg/authentication/user"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
-	"github.com/verdict-dev/verdict/policies/manifest"
 )
 
 // verdictSuite is a verdict.dev/v1alpha1 Suite: policies of any format (ValidatingAdmissionPolicies,
