@@ -23,6 +23,9 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 		return obj, nil
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, typed, true); err != nil {
+		if ferr := fieldTypeError(obj.Object, typed); ferr != nil {
+			err = ferr
+		}
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}
 	builtinDefaulter().Default(typed)

@@ -5,347 +5,131 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 )
 
-// Stdin is the path that names standard input.
-const Stdin = "-"
-
-// MaxDocumentBytes bounds one document. The API server refuses requests over 3 MiB; manifests in CI
-// are read whole, so the bound is generous but keeps a runaway input from exhausting memory.
-const MaxDocumentBytes = 64 << 20
-
 // Document is one object read from a manifest.
 type Document struct {
-	// File is the path as given (or "-" for standard input); Index is the document's position in the
-	// file, counting from 0; Line is the line where the document starts, counting from 1.
-	File   string
-	Index  int
-	Line   int
+	// File is the path as given ("-" for standard input, or the path in kustomize's
+	// config.kubernetes.io/origin annotation of an object read from it).
+	File string
+	// Index is the document's number in the file, counting from 1, empty documents included, as a
+	// person counts the parts between "---" lines.
+	Index int
+	// Line is the absolute line of the file where the document starts, counting from 1; 0 when the
+	// source is an origin annotation, which has no line.
+	Line int
+	// Item is "items[N]" for an object of a List document, "" otherwise.
+	Item   string
 	Object *unstructured.Unstructured
 }
 
-// Source names where the document came from, for messages: "file: document N".
-func (d Document) Source() string { return fmt.Sprintf("%s: document %d", d.File, d.Index) }
+// Source names where the document came from, as an editor opens it: "file:line".
+func (d Document) Source() string {
+	if d.Line <= 0 {
+		return d.File
+	}
+	return fmt.Sprintf("%s:%d", d.File, d.Line)
+}
 
 // Describe names the object, for messages: `Deployment "web"`.
 func (d Document) Describe() string {
 	return fmt.Sprintf("%s %q", d.Object.GetKind(), d.Object.GetName())
 }
 
-// Error is a problem with one document of one file.
+// Errorf makes an error about the document.
+func (d Document) Errorf(format string, args ...any) *Error {
+	return d.Wrap(fmt.Errorf(format, args...))
+}
+
+// Wrap makes err an error about the document.
+func (d Document) Wrap(err error) *Error {
+	return &Error{File: d.File, Document: d.Index, Item: d.Item, Line: d.Line, Err: err}
+}
+
+// Error is a problem with one document of one file, or with the whole file.
 type Error struct {
 	File     string
-	Document int // -1 when the problem is with the whole file
-	Line     int // 0 when unknown
+	Document int    // counting from 1; 0 when the problem is with the whole file
+	Item     string // "items[N]" for an object of a List document, or ""
+	Line     int    // absolute line, 0 when unknown
+	Column   int    // 0 when unknown
 	Err      error
 }
 
 func (e *Error) Error() string {
-	switch {
-	case e.Document < 0:
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
-	case e.Line > 0:
-		return fmt.Sprintf("%s: document %d (line %d): %v", e.File, e.Document, e.Line, e.Err)
-	default:
-		return fmt.Sprintf("%s: document %d: %v", e.File, e.Document, e.Err)
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
 	}
+	if e.Document > 0 {
+		fmt.Fprintf(&b, ": document %d", e.Document)
+		if e.Item != "" {
+			fmt.Fprintf(&b, ", %s", e.Item)
+		}
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsManifestFile reports whether a file found in a folder is read as a manifest.
-func IsManifestFile(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
+// Set is what a read found: the objects, the documents that could not be read, and notes on what
+// was skipped. A broken document never hides the others.
+type Set struct {
+	Documents []Document
+	Errors    []*Error
+	Notes     []string
 }
 
-// Files expands paths into the files to read: a file as given, a folder walked recursively for the
-// files that match (sorted, hidden files and folders skipped), "-" as itself.
-func Files(paths []string, match func(string) bool) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		if p == Stdin {
-			out = append(out, p)
-			continue
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		found, err := Walk(p, match)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, found...)
+// Err joins the errors of the set, nil when there are none.
+func (s *Set) Err() error {
+	errs := make([]error, len(s.Errors))
+	for i, e := range s.Errors {
+		errs[i] = e
 	}
-	return out, nil
+	return errors.Join(errs...)
 }
 
-// Walk returns the files under dir for which match is true, sorted, skipping hidden files and
-// folders (names starting with a dot).
-func Walk(dir string, match func(string) bool) ([]string, error) {
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() && match(path) {
-			found = append(found, path)
-		}
-		return nil
-	})
+// add appends the documents, errors and notes of other.
+func (s *Set) add(other *Set) {
+	s.Documents = append(s.Documents, other.Documents...)
+	s.Errors = append(s.Errors, other.Errors...)
+	s.Notes = append(s.Notes, other.Notes...)
+}
+
+// Read reads every manifest under paths (files, folders, or "-" for stdin), in order, decoding files
+// on every core. Standard input is read once: naming "-" twice is an error.
+func Read(paths []string, stdin io.Reader) *Set {
+	files, notes, err := Files(paths, IsManifestFile)
+	out := &Set{Notes: notes}
 	if err != nil {
-		return nil, err
+		out.Errors = append(out.Errors, pathErrors(err)...)
 	}
-	sort.Strings(found)
-	return found, nil
-}
-
-// ReadFile reads one file (or standard input for "-") into documents.
-func ReadFile(path string, stdin io.Reader) ([]Document, error) {
-	var data []byte
-	var err error
-	if path == Stdin {
-		if stdin == nil {
-			return nil, &Error{File: path, Document: -1, Err: errors.New("standard input is not available")}
-		}
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, &Error{File: path, Document: -1, Err: err}
-	}
-	return Decode(path, data)
-}
-
-// Decode splits data into YAML documents (JSON is YAML) and decodes each into objects. A List kind
-// yields its items, each with the List's document index. Empty documents are skipped but counted.
-func Decode(file string, data []byte) ([]Document, error) {
-	var out []Document
-	for i, chunk := range split(data) {
-		if len(chunk.text) > MaxDocumentBytes {
-			return nil, &Error{File: file, Document: i, Line: chunk.line, Err: fmt.Errorf("document is %d bytes, over the limit of %d", len(chunk.text), MaxDocumentBytes)}
-		}
-		obj, err := decodeDocument(chunk.text)
-		if err != nil {
-			return nil, &Error{File: file, Document: i, Line: chunk.line, Err: err}
-		}
-		if obj == nil {
-			continue
-		}
-		items, err := expandList(obj)
-		if err != nil {
-			return nil, &Error{File: file, Document: i, Line: chunk.line, Err: err}
-		}
-		for _, it := range items {
-			out = append(out, Document{File: file, Index: i, Line: chunk.line, Object: it})
-		}
-	}
-	return out, nil
-}
-
-type chunk struct {
-	text []byte
-	line int
-}
-
-// split cuts YAML at document separators: a line that starts with "---" followed by nothing but
-// spaces or a comment, as apimachinery's YAMLReader does.
-func split(data []byte) []chunk {
-	var out []chunk
-	start, startLine, line := 0, 1, 1
-	for pos := 0; pos <= len(data); {
-		end := bytes.IndexByte(data[pos:], '\n')
-		next := len(data) + 1
-		if end >= 0 {
-			end += pos
-			next = end + 1
-		} else {
-			end = len(data)
-		}
-		l := data[pos:end]
-		if isSeparator(l) {
-			out = append(out, chunk{text: data[start:pos], line: startLine})
-			start, startLine = next, line+1
-			if start > len(data) {
-				start = len(data)
-			}
-		}
-		pos = next
-		line++
-	}
-	out = append(out, chunk{text: data[start:], line: startLine})
-	// A file that starts with a separator has no document before it.
-	if len(out) > 1 && len(bytes.TrimSpace(out[0].text)) == 0 && isSeparator(firstLine(data)) {
-		out = out[1:]
-	}
-	return out
-}
-
-func firstLine(data []byte) []byte {
-	if i := bytes.IndexByte(data, '\n'); i >= 0 {
-		return data[:i]
-	}
-	return data
-}
-
-func isSeparator(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) {
-		return false
-	}
-	rest := strings.TrimSpace(string(line[3:]))
-	return rest == "" || rest[0] == '#'
-}
-
-// decodeDocument decodes one YAML or JSON document. It returns nil for a document with no content.
-func decodeDocument(text []byte) (*unstructured.Unstructured, error) {
-	trimmed := bytes.TrimSpace(text)
-	if len(trimmed) == 0 || onlyComments(trimmed) {
-		return nil, nil
-	}
-	js := trimmed
-	if trimmed[0] != '{' {
-		var err error
-		js, err = yaml.YAMLToJSON(text)
-		if err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
-		}
-	}
-	var v any
-	if err := utiljson.Unmarshal(js, &v); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	switch m := v.(type) {
-	case nil:
-		return nil, nil
-	case map[string]any:
-		obj := &unstructured.Unstructured{Object: m}
-		if err := checkObject(obj); err != nil {
-			return nil, err
-		}
-		return obj, nil
-	default:
-		return nil, fmt.Errorf("a manifest must be an object with apiVersion and kind, not a %s", jsonType(v))
-	}
-}
-
-func onlyComments(b []byte) bool {
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		l = bytes.TrimSpace(l)
-		if len(l) > 0 && l[0] != '#' {
-			return false
-		}
-	}
-	return true
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case []any:
-		return "list"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	default:
-		return "number"
-	}
-}
-
-func checkObject(obj *unstructured.Unstructured) error {
-	kind, ok := obj.Object["kind"].(string)
-	if !ok || kind == "" {
-		return errors.New("missing kind: every manifest needs apiVersion and kind")
-	}
-	av, ok := obj.Object["apiVersion"].(string)
-	if !ok || av == "" {
-		return fmt.Errorf("%s: missing apiVersion", kind)
-	}
-	if md, ok := obj.Object["metadata"]; ok && md != nil {
-		if _, ok := md.(map[string]any); !ok {
-			return fmt.Errorf("%s: metadata must be an object", kind)
-		}
-	}
-	return nil
-}
-
-// expandList returns the items of a List kind (kind "List" or any kind ending in "List" with an
-// items array), or the object itself.
-func expandList(obj *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	items, isList := obj.Object["items"]
-	if !strings.HasSuffix(obj.GetKind(), "List") || !isList {
-		return []*unstructured.Unstructured{obj}, nil
-	}
-	arr, ok := items.([]any)
-	if !ok && items != nil {
-		return nil, fmt.Errorf("%s: items must be a list", obj.GetKind())
-	}
-	out := make([]*unstructured.Unstructured, 0, len(arr))
-	for i, it := range arr {
-		m, ok := it.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%s: items[%d] must be an object", obj.GetKind(), i)
-		}
-		item := &unstructured.Unstructured{Object: m}
-		if err := checkObject(item); err != nil {
-			return nil, fmt.Errorf("%s: items[%d]: %w", obj.GetKind(), i, err)
-		}
-		out = append(out, item)
-	}
-	return out, nil
-}
-
-// ReadAll reads every manifest under paths (files, folders, or "-" for stdin) into documents, in
-// order, decoding files on every core. Standard input is read once: naming "-" twice is an error.
-func ReadAll(paths []string, stdin io.Reader) ([]Document, error) {
-	files, err := Files(paths, IsManifestFile)
-	if err != nil {
-		return nil, err
-	}
-	type read struct {
-		docs []Document
-		err  error
-	}
-	reads := make([]read, len(files))
+	reads := make([]*Set, len(files))
 	seenStdin := false
 	var pending []int
 	for i, f := range files {
-		if f != Stdin {
+		if f.Path != Stdin {
 			pending = append(pending, i)
 			continue
 		}
 		if seenStdin {
-			reads[i].err = &Error{File: f, Document: -1, Err: errors.New("standard input can be read only once")}
+			reads[i] = &Set{Errors: []*Error{{File: f.Path, Err: errors.New("standard input can be read only once")}}}
 			continue
 		}
 		seenStdin = true
-		reads[i].docs, reads[i].err = ReadFile(f, stdin)
+		reads[i] = ReadFile(f, stdin)
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -359,19 +143,150 @@ func ReadAll(paths []string, stdin io.Reader) ([]Document, error) {
 					return
 				}
 				i := pending[n]
-				reads[i].docs, reads[i].err = ReadFile(files[i], nil)
+				reads[i] = ReadFile(files[i], nil)
 			}
 		}()
 	}
 	wg.Wait()
-	var docs []Document
-	var errs []error
 	for _, r := range reads {
-		if r.err != nil {
-			errs = append(errs, r.err)
+		out.add(r)
+	}
+	return out
+}
+
+// pathErrors splits the error of Files into its *Error values.
+func pathErrors(err error) []*Error {
+	var out []*Error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			out = append(out, pathErrors(e)...)
+		}
+		return out
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return []*Error{e}
+	}
+	return []*Error{{Err: err}}
+}
+
+// ReadFile reads one file (or standard input for "-") into documents.
+func ReadFile(f File, stdin io.Reader) *Set {
+	data, err := ReadBytes(f.Path, stdin)
+	if err != nil {
+		return &Set{Errors: []*Error{fileError(f.Path, err)}}
+	}
+	s := Decode(f.Path, data)
+	if !f.Explicit {
+		s.skipNotObjects()
+	}
+	if f.Path == Stdin {
+		for i := range s.Documents {
+			if origin := originPath(s.Documents[i].Object); origin != "" {
+				s.Documents[i].File, s.Documents[i].Line = origin, 0
+			}
+		}
+	}
+	return s
+}
+
+// skipNotObjects turns the "missing kind" errors of a file found by a folder walk into notes: such a
+// file holds some tool's configuration, not a Kubernetes object.
+func (s *Set) skipNotObjects() {
+	kept := s.Errors[:0]
+	for _, e := range s.Errors {
+		if errors.Is(e.Err, errNoKind) {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s: skipped, not a Kubernetes object (no kind)", e.position()))
 			continue
 		}
-		docs = append(docs, r.docs...)
+		kept = append(kept, e)
 	}
-	return docs, errors.Join(errs...)
+	s.Errors = kept
 }
+
+// position is the error's place without its message.
+func (e *Error) position() string {
+	msg := e.Error()
+	return strings.TrimSuffix(msg, ": "+e.Err.Error())
+}
+
+// Decode splits data into YAML documents (JSON is YAML) and decodes each into objects. A List kind
+// yields its items, each with the List's document number. Empty documents are skipped but counted. A
+// document that cannot be decoded is an error of the set; the other documents are still read.
+func Decode(file string, data []byte) *Set {
+	out := &Set{}
+	for i, c := range split(data) {
+		n := i + 1
+		start := c.contentLine()
+		fail := func(err error) {
+			e := &Error{File: file, Document: n, Line: start, Err: err}
+			var ye *yamlError
+			if errors.As(err, &ye) {
+				// go-yaml places an error at the end of the stream one line past the document.
+				last := c.line + bytes.Count(bytes.TrimRight(c.text, " \t\r\n"), []byte("\n"))
+				e.Line, e.Column, e.Err = min(c.line+ye.line-1, last), ye.column, ye
+			}
+			out.Errors = append(out.Errors, e)
+		}
+		obj, err := decodeDocument(c.text)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		if obj == nil {
+			continue
+		}
+		if isNotObjectKind(obj) {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s:%d: document %d: skipped, a %s file, not a Kubernetes object", file, start, n, obj.GetKind()))
+			continue
+		}
+		items, err := expandList(obj)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		listed := len(items) != 1 || items[0] != obj
+		for j, it := range items {
+			d := Document{File: file, Index: n, Line: start, Object: it}
+			if listed {
+				d.Item = fmt.Sprintf("items[%d]", j)
+			}
+			out.Documents = append(out.Documents, d)
+		}
+	}
+	return out
+}
+
+// isNotObjectKind reports the kinds of kustomize's own files, which live among manifests.
+func isNotObjectKind(obj *unstructured.Unstructured) bool {
+	switch obj.GetAPIVersion() {
+	case "kustomize.config.k8s.io/v1beta1", "kustomize.config.k8s.io/v1alpha1":
+		return obj.GetKind() == "Kustomization" || obj.GetKind() == "Component"
+	}
+	return false
+}
+
+// originPath reads the path of kustomize's config.kubernetes.io/origin annotation
+// (buildMetadata: [originAnnotations]), "" when there is none.
+func originPath(obj *unstructured.Unstructured) string {
+	text, ok := obj.GetAnnotations()["config.kubernetes.io/origin"]
+	if !ok {
+		return ""
+	}
+	var origin struct {
+		Path string `json:"path"`
+	}
+	if err := yaml.Unmarshal([]byte(text), &origin); err != nil {
+		return ""
+	}
+	return origin.Path
+}
+
+// ReadPath reads one file that the user named, failing on any document that cannot be read.
+func ReadPath(path string) ([]Document, error) {
+	s := ReadFile(File{Path: path, Explicit: true}, nil)
+	return s.Documents, s.Err()
+}
+
+// Result returns the documents and the joined errors, for callers that fail on any error.
+func (s *Set) Result() ([]Document, error) { return s.Documents, s.Err() }

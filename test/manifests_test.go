@@ -41,7 +41,7 @@ func TestKustomizeRenders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl kustomize config/default: %v\n%s", err, out)
 	}
-	docs, err := manifest.Decode("config/default", out)
+	docs, err := manifest.Decode("config/default", out).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -314,10 +314,10 @@ func (c *ClusterSource) extra(ctx context.Context) (*Extra, error) {
 				extra.Policies = append(extra.Policies, policy)
 			}
 			if w.roles&roleObject != 0 {
-				extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects), Object: obj})
+				extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects) + 1, Object: obj})
 			}
 			if w.roles&roleInventory != 0 {
-				extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory), Object: obj})
+				extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory) + 1, Object: obj})
 			}
 		}
 	}

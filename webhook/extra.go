@@ -53,7 +53,7 @@ func (s *PolicySet) compile(ctx context.Context, extra *Extra) (*bundle.Bundle, 
 		}
 		kept := make([]*unstructured.Unstructured, 0, len(pols))
 		for i, p := range pols {
-			if perr, ok := bad[i]; ok {
+			if perr, ok := bad[i+1]; ok {
 				msg := "cluster: " + perr.Error()
 				skipped = append(skipped, msg)
 				s.log.Error(perr, "leaving out a cluster policy that does not compile", "policy", describeObject(p))
@@ -73,7 +73,7 @@ func (s *PolicySet) withPolicies(opts bundle.Options, pols []*unstructured.Unstr
 	}
 	docs := make([]manifest.Document, len(pols))
 	for i, p := range pols {
-		docs[i] = manifest.Document{File: ClusterFile, Index: i, Object: p}
+		docs[i] = manifest.Document{File: ClusterFile, Index: i + 1, Object: p}
 	}
 	opts.Policies = append(slices.Clip(opts.Policies), docs...)
 	return opts, ClusterFile, nil
@@ -84,7 +84,7 @@ func policyErrors(err error, file string) map[int]error {
 	out := map[int]error{}
 	var walk func(error)
 	walk = func(err error) {
-		if me, ok := err.(*manifest.Error); ok && me.File == file && me.Document >= 0 {
+		if me, ok := err.(*manifest.Error); ok && me.File == file && me.Document > 0 {
 			if _, seen := out[me.Document]; !seen {
 				out[me.Document] = me.Err
 			}

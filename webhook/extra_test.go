@@ -183,7 +183,7 @@ func TestLoadExtraBrokenFileKeepsSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := set.Load(context.Background())
-	if err == nil || !strings.Contains(err.Error(), file+": document 0") {
+	if err == nil || !strings.Contains(err.Error(), file+":1: document 1") {
 		t.Fatalf("error = %v, want one that names %s", err, file)
 	}
 	if set.Current() != before {
@@ -200,7 +200,7 @@ func TestPolicyErrors(t *testing.T) {
 	for i := range policyErrors(err, "-") {
 		got[i] = true
 	}
-	if diff := cmp.Diff(map[int]bool{1: true, 2: true}, got); diff != "" {
+	if diff := cmp.Diff(map[int]bool{2: true, 3: true}, got); diff != "" {
 		t.Errorf("documents with errors (-want +got):\n%s\n%v", diff, err)
 	}
 	if len(policyErrors(err, "other.yaml")) != 0 {

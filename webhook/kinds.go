@@ -125,8 +125,7 @@ func filePolicies(opts bundle.Options) []*unstructured.Unstructured {
 				return nil
 			}
 			if data, err := fs.ReadFile(opts.Library, p); err == nil {
-				read, _ := manifest.Decode(p, data)
-				docs = append(docs, read...)
+				docs = append(docs, manifest.Decode(p, data).Documents...)
 			}
 			return nil
 		})
@@ -135,10 +134,9 @@ func filePolicies(opts bundle.Options) []*unstructured.Unstructured {
 			if p == manifest.Stdin {
 				continue
 			}
-			files, _ := manifest.Files([]string{p}, manifest.IsManifestFile)
+			files, _, _ := manifest.Files([]string{p}, manifest.IsManifestFile)
 			for _, f := range files {
-				read, _ := manifest.ReadFile(f, nil)
-				docs = append(docs, read...)
+				docs = append(docs, manifest.ReadFile(f, nil).Documents...)
 			}
 		}
 	}

@@ -18,6 +18,14 @@ type checkOptions struct {
 	inventory []string
 }
 
+// note prints what verdict skipped or assumed, on standard error, where CI logs keep it apart from
+// the report.
+func note(streams IOStreams, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintln(streams.ErrOut, "note:", n)
+	}
+}
+
 func newCheckCmd(streams IOStreams) *cobra.Command {
 	o := &checkOptions{streams: streams}
 	cmd := &cobra.Command{
@@ -67,15 +75,24 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		Namespace:       o.namespace,
 		Inventory:       o.inventory,
 		AllowedBuiltins: o.allowed,
+		AsWritten:       o.asWritten,
+		Strict:          o.strict,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	note(o.streams, report.Notes)
 	for _, w := range report.Warnings {
-		fmt.Fprintln(o.streams.ErrOut, "warning:", w)
+		fmt.Fprintln(o.streams.ErrOut, "Warning:", w)
 	}
 	if err := report.Write(o.streams.Out, o.output); err != nil {
 		return withCode(exitBadInput, err)
+	}
+	if report.Failed() {
+		for _, e := range report.Errors {
+			fmt.Fprintln(o.streams.ErrOut, "error:", e.String())
+		}
+		return withCode(exitBadInput, nil)
 	}
 	if report.Denied() {
 		return withCode(exitFindings, nil)

@@ -62,7 +62,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "bad operation", args: []string{"check", "-p", pol, "--operation", "PATCH", "testdata/check/fine.yaml"}, code: 2, stderr: "--operation"},
 		{name: "no inputs", args: []string{"check", "-p", pol}, code: 2, stderr: "no manifests given"},
 		{name: "unknown flag", args: []string{"check", "--bogus", "x"}, code: 2, stderr: "unknown flag: --bogus"},
-		{name: "bad manifest", args: []string{"check", "-p", pol, "-"}, stdin: "kind: [\n", code: 2, stderr: "-: document 0 (line 1): invalid YAML"},
+		{name: "bad manifest", args: []string{"check", "-p", pol, "-"}, stdin: "kind: [\n", code: 2, stderr: "error: -:1: document 1: invalid YAML"},
 		{name: "bad policy", args: []string{"check", "-p", "-", "testdata/check/fine.yaml"}, stdin: "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: x}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]}\n  validations: [{expression: 'objec.x'}]\n", code: 2, stderr: "spec.validations[0].expression"},
 		{name: "unknown command", args: []string{"chek"}, code: 2, stderr: "unknown command"},
 		{name: "embedded library", args: []string{"check", "testdata/check/fine.yaml"}, code: 0},

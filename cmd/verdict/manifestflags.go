@@ -15,6 +15,8 @@ type manifestFlags struct {
 	operation string
 	namespace string
 	allowed   []string
+	asWritten bool
+	strict    bool
 
 	inputs []string
 	op     policies.Operation
@@ -24,6 +26,8 @@ func (m *manifestFlags) add(f *pflag.FlagSet, operations string) {
 	f.StringArrayVarP(&m.policies, "policies", "p", nil, "policy file or folder (repeatable); default: the embedded policy set")
 	f.StringVar(&m.operation, "operation", "CREATE", "admission operation to judge under: "+operations)
 	f.StringVarP(&m.namespace, "namespace", "n", "", "namespace of namespaced objects that name none (default \"default\")")
+	f.BoolVar(&m.asWritten, "as-written", false, "judge every object exactly as written, as gator and conftest do: no defaults, no type round trip, no namespace filled in")
+	f.BoolVar(&m.strict, "strict", false, "refuse kinds that are neither built in nor defined by a CRD among the inputs, as kubectl apply does")
 	f.StringSliceVar(&m.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
 }
 
@@ -33,6 +37,9 @@ func (m *manifestFlags) complete(args []string, allowed ...policies.Operation) e
 		return fmt.Errorf("no manifests given: name files, folders, or - for standard input")
 	}
 	m.inputs = args
+	if contains(m.policies, "-") && contains(args, "-") {
+		return fmt.Errorf("standard input can be read only once: -p - and the manifest - both name it")
+	}
 	op, ok := policies.ParseOperation(m.operation)
 	for _, a := range allowed {
 		if ok && op == a {
@@ -59,4 +66,13 @@ func orList(s []string) string {
 		out += ", " + v
 	}
 	return out + " or " + s[len(s)-1]
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

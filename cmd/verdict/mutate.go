@@ -58,12 +58,14 @@ func (o *mutateOptions) run(cmd *cobra.Command) error {
 	report, err := mutate.Run(cmd.Context(), mutate.Options{
 		Policies: o.policies, Library: library.FS, Inputs: o.inputs, Stdin: o.streams.In,
 		Operation: o.op, Namespace: o.namespace, AllowedBuiltins: o.allowed,
+		AsWritten: o.asWritten, Strict: o.strict,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	note(o.streams, report.Notes)
 	for _, w := range report.Warnings {
-		fmt.Fprintln(o.streams.ErrOut, "warning:", w)
+		fmt.Fprintln(o.streams.ErrOut, "Warning:", w)
 	}
 	if o.diff {
 		err = report.WriteDiff(o.streams.Out)
@@ -71,6 +73,9 @@ func (o *mutateOptions) run(cmd *cobra.Command) error {
 		err = report.Write(o.streams.Out, o.output)
 	}
 	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	if err := report.Err(); err != nil {
 		return withCode(exitBadInput, err)
 	}
 	return nil

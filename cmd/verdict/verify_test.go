@@ -19,7 +19,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{name: "a failing case exits 1", args: []string{"verify", "testdata/verify/suite.yaml"}, code: 1, stdout: "2 passed, 1 failed, 1 skipped"},
 		{name: "a folder is searched for suite.yaml", args: []string{"verify", "testdata/verify"}, code: 2, stdout: "3 passed, 1 failed, 1 skipped, 1 errors"},
 		{name: "a broken suite exits 2", args: []string{"verify", "testdata/verify/broken"}, code: 2,
-			stdout: "ERROR testdata/verify/broken/suite.yaml: no-latest/missing-object: object: testdata/verify/broken/nothing.yaml: open"},
+			stdout: "ERROR testdata/verify/broken/suite.yaml: no-latest/missing-object: object: testdata/verify/broken/nothing.yaml: no such file or directory"},
 		{name: "DIR/... as gator takes it", args: []string{"verify", "testdata/verify/..."}, code: 2, stdout: "3 passed, 1 failed, 1 skipped, 1 errors"},
 		{name: "no suites", args: []string{"verify"}, code: 2, stderr: "no suites given"},
 		{name: "missing path", args: []string{"verify", "testdata/verify/nothing"}, code: 2, stderr: "no such file or directory"},

@@ -30,7 +30,7 @@ spec:
 
 func benchRequest(b *testing.B, bun *Bundle) *policies.Request {
 	b.Helper()
-	docs, err := manifest.Decode("bench.yaml", []byte(benchDeployment))
+	docs, err := manifest.Decode("bench.yaml", []byte(benchDeployment)).Result()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -39,12 +38,15 @@ type Options struct {
 	// Policies are further policy documents, compiled after those of Paths or Library: the policies
 	// the webhook reads from a cluster.
 	Policies []manifest.Document
+	// AllowEmpty accepts a path of Paths that yields no policy file.
+	AllowEmpty bool
 }
 
 // source is what the policy paths hold: manifests and Rego modules.
 type source struct {
 	docs    []manifest.Document
 	modules []vrego.Module
+	notes   []string
 }
 
 // Bundle is a compiled policy set. It is immutable and safe for concurrent use.
@@ -59,6 +61,8 @@ type Bundle struct {
 	// Warnings are things about the policies worth telling the user, such as a binding without its
 	// policy. They are not errors.
 	Warnings []string
+	// Notes say which files among the policy paths were skipped.
+	Notes []string
 	// Policies counts the compiled policies of each format, for logs and readiness.
 	Policies int
 }
@@ -70,7 +74,12 @@ func Load(ctx context.Context, opts Options) (*Bundle, error) {
 		return nil, err
 	}
 	src.docs = append(src.docs, opts.Policies...)
-	return compile(ctx, src, opts)
+	b, err := compile(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.Notes = src.notes
+	return b, nil
 }
 
 // compile compiles what the policy paths hold, with the further objects of opts.
@@ -83,7 +92,7 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	for _, d := range all {
 		if manifest.IsCRD(d.Object) {
 			if err := b.resources.AddCRD(d.Object); err != nil {
-				errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+				errs = append(errs, d.Wrap(err))
 				continue
 			}
 			crds = append(crds, d.Object)
@@ -130,7 +139,9 @@ func isPolicyKind(d manifest.Document) bool {
 	return vap.Handles(d.Object) || gatekeeper.Handles(d.Object)
 }
 
-// readPolicies reads every policy file of the options.
+// readPolicies reads every policy file of the options. A path that yields nothing (an empty folder,
+// a folder of other files, an empty file) is an error unless AllowEmpty: a check that judged with no
+// policy must not pass.
 func readPolicies(opts Options) (*source, error) {
 	if len(opts.Paths) == 0 {
 		if opts.Library == nil {
@@ -138,28 +149,36 @@ func readPolicies(opts Options) (*source, error) {
 		}
 		return readFS(opts.Library)
 	}
-	files, err := manifest.Files(opts.Paths, isPolicyFile)
-	if err != nil {
-		return nil, err
-	}
 	src := &source{}
 	var errs []error
-	for _, f := range files {
-		if isRego(f) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			src.modules = append(src.modules, vrego.Module{Filename: f, Source: string(data)})
-			continue
-		}
-		d, err := manifest.ReadFile(f, opts.Stdin)
+	for _, p := range opts.Paths {
+		files, notes, err := manifest.Files([]string{p}, isPolicyFile)
+		src.notes = append(src.notes, notes...)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		src.docs = append(src.docs, d...)
+		before := len(src.docs) + len(src.modules)
+		for _, f := range files {
+			if isRego(f.Path) {
+				data, err := manifest.ReadBytes(f.Path, opts.Stdin)
+				if err != nil {
+					errs = append(errs, &manifest.Error{File: f.Path, Err: err})
+					continue
+				}
+				src.modules = append(src.modules, vrego.Module{Filename: f.Path, Source: string(data)})
+				continue
+			}
+			set := manifest.ReadFile(f, opts.Stdin)
+			src.docs = append(src.docs, set.Documents...)
+			src.notes = append(src.notes, set.Notes...)
+			if err := set.Err(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(src.docs)+len(src.modules) == before && len(errs) == 0 && !opts.AllowEmpty {
+			errs = append(errs, fmt.Errorf("%s: no policies found (looked for .yaml, .yml, .json and .rego files)", p))
+		}
 	}
 	return src, errors.Join(errs...)
 }
@@ -195,11 +214,11 @@ func readFS(fsys fs.FS) (*source, error) {
 			src.modules = append(src.modules, vrego.Module{Filename: name, Source: string(data)})
 			continue
 		}
-		d, err := manifest.Decode(name, data)
-		if err != nil {
+		set := manifest.Decode(name, data)
+		if err := set.Err(); err != nil {
 			return nil, fmt.Errorf("embedded library: %w", err)
 		}
-		src.docs = append(src.docs, d...)
+		src.docs = append(src.docs, set.Documents...)
 	}
 	return src, nil
 }

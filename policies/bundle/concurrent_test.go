@@ -17,7 +17,7 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, err := manifest.Decode("d.yaml", []byte(benchDeployment))
+	docs, err := manifest.Decode("d.yaml", []byte(benchDeployment)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`))
+`)).Result()
 	if err != nil {
 		panic(err)
 	}

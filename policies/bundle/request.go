@@ -1,8 +1,6 @@
 package bundle
 
 import (
-	"fmt"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -11,42 +9,28 @@ import (
 )
 
 // DefaultNamespace is where a namespaced object without a namespace goes, as with kubectl.
-const DefaultNamespace = "default"
+const DefaultNamespace = manifest.DefaultNamespace
 
-// RequestFor presents a manifest to the policies as the API server would after `kubectl apply`: a
-// built-in object is decoded through its type (manifest.Normalize), a namespaced object without
-// metadata.namespace is in namespace (or "default"), a cluster-scoped one has none, and a Namespace
-// carries the kubernetes.io/metadata.name label. On DELETE the manifest is
-// the old object; on UPDATE it is both old and new (nothing changed). The object is copied only
-// where it must change.
+// RequestFor presents a manifest to the policies as the API server would after `kubectl apply`
+// (manifest.View): decoded through its type with defaults, a namespaced object without
+// metadata.namespace in namespace (or "default"), a cluster-scoped one without, and a Namespace with
+// the kubernetes.io/metadata.name label. On DELETE the manifest is the old object; on UPDATE it is
+// both old and new (nothing changed).
 func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, op policies.Operation, namespace string) (*policies.Request, error) {
-	gvk := obj.GroupVersionKind()
-	res, ok := resources.Lookup(gvk)
-	if !ok {
-		return nil, &manifest.NoKindMatchError{GVK: gvk}
-	}
-	obj, err := manifest.Normalize(obj)
+	req, _, err := Present(&manifest.View{Resources: resources, Namespace: namespace}, obj, op)
+	return req, err
+}
+
+// Present makes the request of a manifest under a view of it, and returns the API server's
+// warnings about it (a deprecated API version).
+func Present(view *manifest.View, obj *unstructured.Unstructured, op policies.Operation) (*policies.Request, []string, error) {
+	p, err := view.Present(obj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ns := ""
-	if res.Namespaced {
-		ns = obj.GetNamespace()
-		switch {
-		case ns == "" && namespace != "":
-			ns = namespace
-		case ns == "":
-			ns = DefaultNamespace
-		case namespace != "" && ns != namespace:
-			return nil, fmt.Errorf("the namespace from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform this operation",
-				ns, namespace, ns)
-		}
-		if obj.GetNamespace() != ns {
-			obj = obj.DeepCopy()
-			obj.SetNamespace(ns)
-		}
-	}
-	if gvk.Group == "" && gvk.Kind == "Namespace" {
+	obj, ns := p.Object, p.Namespace
+	gvk := obj.GroupVersionKind()
+	if gvk.Group == "" && gvk.Kind == "Namespace" && !view.AsWritten {
 		obj = policies.WithNamespaceNameLabel(obj)
 		// The API server takes a request's namespace from its path: a Namespace is created at
 		// /api/v1/namespaces (no namespace) but updated and deleted at /api/v1/namespaces/NAME, so
@@ -57,7 +41,7 @@ func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, o
 	}
 	req := &policies.Request{
 		Kind:      gvk,
-		Resource:  res.GVR,
+		Resource:  p.Resource,
 		Name:      obj.GetName(),
 		Namespace: ns,
 		Operation: op,
@@ -73,7 +57,7 @@ func RequestFor(resources *manifest.Resources, obj *unstructured.Unstructured, o
 		req.Object = obj
 		req.Options = options("CreateOptions")
 	}
-	return req, nil
+	return req, p.Warnings, nil
 }
 
 func options(kind string) *unstructured.Unstructured {

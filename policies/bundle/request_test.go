@@ -17,6 +17,8 @@ func TestRequestFor(t *testing.T) {
 		obj       string
 		op        policies.Operation
 		namespace string
+		asWritten bool
+		strict    bool
 		wantNS    string
 		wantRes   string
 		wantErr   string
@@ -57,7 +59,34 @@ func TestRequestFor(t *testing.T) {
 				}
 			}},
 		{name: "unknown field refused", obj: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n", wantErr: `unknown field "spec.containerz"`},
-		{name: "unknown kind", obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", wantErr: `no matches for kind "Widget" in version "example.com/v1"`},
+		{name: "unknown kind is judged as written, cluster-scoped without a namespace", obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", wantNS: "", wantRes: "widgets"},
+		{name: "unknown kind naming a namespace is namespaced", obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {any: thing}\n", wantNS: "shop", wantRes: "widgets"},
+		{name: "unknown kind under --strict is kubectl's error", strict: true, obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", wantErr: `no matches for kind "Widget" in version "example.com/v1"`},
+		{name: "removed API version names its replacement", obj: "apiVersion: apps/v1beta1\nkind: Deployment\nmetadata: {name: d}\n",
+			wantErr: "apps/v1beta1 Deployment is not served by Kubernetes v1.37: it was removed in v1.16; use apps/v1 Deployment"},
+		{name: "removed Ingress version", obj: "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules: [{http: {paths: [{backend: {service: {name: s}}}]}}]\n",
+			wantErr: "networking.k8s.io/v1beta1 Ingress is not served by Kubernetes v1.37: it was removed in v1.22; use networking.k8s.io/v1 Ingress"},
+		{name: "as written: a removed version is judged as written", asWritten: true, obj: "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules: [{http: {paths: [{backend: {service: {name: s}}}]}}]\n",
+			wantNS: "", wantRes: "ingresses"},
+		{name: "as written: no namespace filled in, no defaults, nulls kept", asWritten: true, namespace: "dev",
+			obj:    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec: {containers: null}\n",
+			wantNS: "", wantRes: "deployments",
+			check: func(t *testing.T, r *policies.Request) {
+				spec := r.Object.Object["spec"].(map[string]any)
+				if _, ok := spec["replicas"]; ok {
+					t.Errorf("defaults filled in as written: %v", spec)
+				}
+				tmpl := spec["template"].(map[string]any)["spec"].(map[string]any)
+				if c, ok := tmpl["containers"]; !ok || c != nil {
+					t.Errorf("containers: null changed: %v", tmpl)
+				}
+			}},
+		{name: "as written: a Namespace has no name label added", asWritten: true, obj: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n", wantNS: "", wantRes: "namespaces",
+			check: func(t *testing.T, r *policies.Request) {
+				if len(r.Object.GetLabels()) != 0 {
+					t.Errorf("labels = %v", r.Object.GetLabels())
+				}
+			}},
 		{name: "DELETE judges the old object", obj: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", op: policies.Delete, wantNS: "default", wantRes: "configmaps",
 			check: func(t *testing.T, r *policies.Request) {
 				if r.Object != nil || r.OldObject == nil || r.Options.GetKind() != "DeleteOptions" {
@@ -73,7 +102,7 @@ func TestRequestFor(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			docs, err := manifest.Decode("x.yaml", []byte(tc.obj))
+			docs, err := manifest.Decode("x.yaml", []byte(tc.obj)).Result()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +110,8 @@ func TestRequestFor(t *testing.T) {
 			if op == "" {
 				op = policies.Create
 			}
-			r, err := RequestFor(res, docs[0].Object, op, tc.namespace)
+			view := &manifest.View{Resources: res, Namespace: tc.namespace, AsWritten: tc.asWritten, Strict: tc.strict}
+			r, _, err := Present(view, docs[0].Object, op)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tc.wantErr)

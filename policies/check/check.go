@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,14 +36,23 @@ type Options struct {
 	Timeout time.Duration
 	// Inventory are further objects that referential policies see in data.inventory.
 	Inventory []string
+	// AsWritten judges every object exactly as written, as gator and conftest do: no defaults, no
+	// type round trip, no namespace filled in.
+	AsWritten bool
+	// Strict refuses kinds that are neither built in nor defined by a CRD among the inputs.
+	Strict bool
 }
 
 // Report is the outcome of a check.
 type Report struct {
 	Results []Result `json:"results"`
-	Summary Summary  `json:"summary"`
+	// Errors are the documents that could not be read or judged; every other document was judged.
+	Errors  []Error `json:"errors"`
+	Summary Summary `json:"summary"`
 	// Warnings are notes about the policies or inputs that are not findings.
 	Warnings []string `json:"-"`
+	// Notes say what was skipped or judged as written, for standard error.
+	Notes []string `json:"-"`
 	// all holds every result and a placeholder for each object without findings, for JUnit.
 	all []Result
 }
@@ -50,7 +61,7 @@ type Report struct {
 type Result struct {
 	File       string `json:"file"`
 	Document   int    `json:"document"`
-	Line       int    `json:"-"`
+	Line       int    `json:"line"`
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace"`
@@ -62,59 +73,97 @@ type Result struct {
 	Message    string `json:"message"`
 }
 
-// Summary counts the objects judged, and those with at least one denial or warning.
+// Error is a document that could not be read or judged, where it is, and why.
+type Error struct {
+	File     string `json:"file"`
+	Document int    `json:"document"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column,omitempty"`
+	Message  string `json:"message"`
+}
+
+// Summary counts the objects judged, those with at least one denial or warning, and the documents
+// that could not be judged.
 type Summary struct {
 	Objects int `json:"objects"`
 	Denied  int `json:"denied"`
 	Warned  int `json:"warned"`
+	Errors  int `json:"errors"`
 }
 
 // Denied reports whether any policy denied any object.
 func (r *Report) Denied() bool { return r.Summary.Denied > 0 }
 
-// Run loads the policies and judges every input object. Its error is bad input or a bad policy.
-func Run(ctx context.Context, opts Options) (*Report, error) {
-	inputs, err := manifest.ReadAll(opts.Inputs, opts.Stdin)
-	if err != nil {
-		return nil, err
+// Failed reports whether some document could not be read or judged.
+func (r *Report) Failed() bool { return len(r.Errors) > 0 }
+
+func (r *Report) addError(err error) {
+	var me *manifest.Error
+	if !errors.As(err, &me) {
+		r.Errors = append(r.Errors, Error{Message: err.Error()})
+	} else {
+		r.Errors = append(r.Errors, Error{File: me.File, Document: me.Document, Line: me.Line, Column: me.Column, Message: me.Err.Error()})
 	}
-	inventory, err := manifest.ReadAll(opts.Inventory, opts.Stdin)
-	if err != nil {
+	r.Summary.Errors = len(r.Errors)
+}
+
+// Run loads the policies and judges every input object. Its error is a bad policy or no policy at
+// all; a document that cannot be read or judged is an error of the report, and the others are
+// still judged.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	inputs := manifest.Read(opts.Inputs, opts.Stdin)
+	inventory := manifest.Read(opts.Inventory, nil)
+	if err := inventory.Err(); err != nil {
 		return nil, err
 	}
 	b, err := bundle.Load(ctx, bundle.Options{
 		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
-		Objects: inputs, AllowedBuiltins: opts.AllowedBuiltins, Inventory: append(inventory, inputs...),
+		Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins,
+		Inventory: append(inventory.Documents, inputs.Documents...),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if b.Policies == 0 {
+		return nil, fmt.Errorf("no policies in %s: nothing would be judged", strings.Join(opts.Policies, ", "))
 	}
 	op := opts.Operation
 	if op == "" {
 		op = policies.Create
 	}
-	report := &Report{Results: []Result{}, Warnings: b.Warnings}
+	report := &Report{Results: []Result{}, Errors: []Error{}, Warnings: b.Warnings}
+	report.Notes = append(append(report.Notes, b.Notes...), inputs.Notes...)
+	for _, e := range inputs.Errors {
+		report.addError(e)
+	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = EvaluationTimeout
 	}
-	judged := judgeAll(ctx, b, inputs, op, opts.Namespace, timeout)
-	var errs []error
+	view := &manifest.View{Resources: b.Resources(), AsWritten: opts.AsWritten, Strict: opts.Strict, Namespace: opts.Namespace}
+	judged := judgeAll(ctx, b, inputs.Documents, op, view, timeout)
 	for i, j := range judged {
-		d := inputs[i]
+		d := inputs.Documents[i]
 		if j.err != nil {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: j.err})
+			report.addError(d.Wrap(j.err))
 			continue
 		}
+		for _, w := range j.warnings {
+			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
+		}
 		for _, err := range j.outcome.Errors {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-				Err: fmt.Errorf("%s: policy evaluation failed: %w", d.Describe(), err)})
+			report.addError(d.Errorf("%s: policy evaluation failed: %w", d.Describe(), err))
 		}
 		report.add(d, j.req, j.outcome)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	report.Notes = append(report.Notes, view.Notes()...)
+	sort.SliceStable(report.Errors, func(i, j int) bool {
+		a, b := report.Errors[i], report.Errors[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
 	return report, nil
 }
 
@@ -124,13 +173,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 const EvaluationTimeout = 10 * time.Second
 
 type judgement struct {
-	req     *policies.Request
-	outcome policies.Outcome
-	err     error
+	req      *policies.Request
+	outcome  policies.Outcome
+	warnings []string
+	err      error
 }
 
 // judgeAll judges the inputs on every core; the judgements keep the input order.
-func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, namespace string, timeout time.Duration) []judgement {
+func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, view *manifest.View, timeout time.Duration) []judgement {
 	out := make([]judgement, len(inputs))
 	workers := runtime.GOMAXPROCS(0)
 	if workers > len(inputs) {
@@ -147,13 +197,13 @@ func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document,
 				if i >= len(inputs) {
 					return
 				}
-				req, err := bundle.RequestFor(b.Resources(), inputs[i].Object, op, namespace)
+				req, warnings, err := bundle.Present(view, inputs[i].Object, op)
 				if err != nil {
 					out[i].err = err
 					continue
 				}
 				objCtx, cancel := context.WithTimeout(ctx, timeout)
-				out[i] = judgement{req: req, outcome: b.Validate(objCtx, req)}
+				out[i] = judgement{req: req, outcome: b.Validate(objCtx, req), warnings: warnings}
 				cancel()
 			}
 		}()

@@ -50,6 +50,33 @@ func runTestdata(t *testing.T, op policies.Operation) *Report {
 	return r
 }
 
+// TestReportFormatsWithErrors: documents that cannot be read or judged are in every format, with
+// their file, document and absolute line, and every other document is still judged.
+func TestReportFormatsWithErrors(t *testing.T) {
+	r, err := Run(context.Background(), Options{
+		Policies: []string{"testdata/policies"},
+		Inputs:   []string{"testdata/broken"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Objects != 3 || len(r.Errors) != 3 {
+		t.Errorf("judged %d objects with %d errors, want 3 objects (first, the Certificate as written, last) and 3 errors", r.Summary.Objects, len(r.Errors))
+	}
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := r.Write(&buf, format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "errors."+format, buf.Bytes())
+		})
+	}
+	if want := []string{"cert-manager.io/v1 Certificate is neither built in nor defined by a CustomResourceDefinition among the inputs: judged as written (--strict refuses it)"}; !cmp.Equal(r.Notes, want) {
+		t.Errorf("notes = %q, want %q", r.Notes, want)
+	}
+}
+
 func TestReportFormats(t *testing.T) {
 	r := runTestdata(t, policies.Create)
 	for _, format := range Formats {
@@ -124,17 +151,18 @@ func TestBadInput(t *testing.T) {
 		name     string
 		policies []string
 		inputs   []string
+		strict   bool
 		want     string
 	}{
-		{name: "missing file", inputs: []string{filepath.Join(dir, "nope.yaml")}, want: "no such file"},
-		{name: "unknown kind", inputs: []string{write("crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")},
-			want: `crd.yaml: document 0 (line 1): no matches for kind "Widget" in version "example.com/v1"`},
+		{name: "missing file", inputs: []string{filepath.Join(dir, "nope.yaml")}, want: "nope.yaml: no such file"},
+		{name: "unknown kind under --strict", strict: true, inputs: []string{write("crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")},
+			want: `crd.yaml:1: document 1: no matches for kind "Widget" in version "example.com/v1"`},
 		{name: "namespace mismatch is kubectl's error", inputs: []string{write("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n")},
 			want: "does not match the namespace"},
 		{name: "policy that does not compile", policies: []string{write("bad.rego", "package x\ndeny contains y if { y := input.z[ }\n")},
 			inputs: []string{"testdata/manifests/ok.json"}, want: "bad.rego:2"},
 		{name: "runtime error names the document", policies: []string{write("rt.rego", "package rt\nv := 1 if { true }\nv := 2 if { true }\ndeny contains \"x\" if { v == 1 }\n")},
-			inputs: []string{"testdata/manifests/ok.json"}, want: `ok.json: document 0 (line 1): ConfigMap "settings": policy evaluation failed: package rt: rule deny`},
+			inputs: []string{"testdata/manifests/ok.json"}, want: `ok.json:1: document 1: ConfigMap "settings": policy evaluation failed: package rt: rule deny`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,12 +170,24 @@ func TestBadInput(t *testing.T) {
 			if pol == nil {
 				pol = []string{"testdata/policies"}
 			}
-			_, err := Run(context.Background(), Options{Policies: pol, Inputs: tc.inputs, Namespace: nsFor(tc.name)})
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			r, err := Run(context.Background(), Options{Policies: pol, Inputs: tc.inputs, Namespace: nsFor(tc.name), Strict: tc.strict})
+			if got := errText(r, err); !strings.Contains(got, tc.want) {
+				t.Fatalf("error = %q, want it to contain %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// errText is what a run reports as errors: its own error, or the documents it could not judge.
+func errText(r *Report, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	for _, e := range r.Errors {
+		lines = append(lines, e.String())
+	}
+	return strings.Join(lines, "\n")
 }
 
 func nsFor(name string) string {
@@ -171,9 +211,9 @@ deny contains "never" if {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err := Run(context.Background(), Options{Policies: []string{p}, Inputs: []string{"testdata/manifests/ok.json"}, Timeout: 200 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "ok.json: document 0") || !strings.Contains(err.Error(), "evaluation of data.slow.deny stopped") {
-		t.Fatalf("error = %v, want the evaluation stopped, naming the document", err)
+	r, err := Run(context.Background(), Options{Policies: []string{p}, Inputs: []string{"testdata/manifests/ok.json"}, Timeout: 200 * time.Millisecond})
+	if got := errText(r, err); !strings.Contains(got, "ok.json:1: document 1") || !strings.Contains(got, "evaluation of data.slow.deny stopped") {
+		t.Fatalf("error = %v, want the evaluation stopped, naming the document", got)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v to stop", d)

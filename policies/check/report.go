@@ -54,7 +54,43 @@ func (res *Result) object() string {
 	return res.Kind + "/" + res.Namespace + "/" + res.Name
 }
 
-func (res *Result) source() string { return fmt.Sprintf("%s#%d", res.File, res.Document) }
+// source names where the object is, as an editor opens it: file:line.
+func (res *Result) source() string { return location(res.File, res.Line) }
+
+func location(file string, line int) string {
+	if line <= 0 {
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
+// where names an error's place: file:line[:column] and the document.
+func (e *Error) where() string {
+	s := location(e.File, e.Line)
+	if e.Line > 0 && e.Column > 0 {
+		s += fmt.Sprintf(":%d", e.Column)
+	}
+	if e.Document > 0 {
+		s += fmt.Sprintf(": document %d", e.Document)
+	}
+	return s
+}
+
+func (e *Error) String() string {
+	if e.File == "" {
+		return e.Message
+	}
+	return e.where() + ": " + e.Message
+}
+
+// summary is the closing line of the table and github formats.
+func (r *Report) summary() string {
+	s := fmt.Sprintf("%d %s checked: %d denied, %d warned", r.Summary.Objects, plural(r.Summary.Objects, "object"), r.Summary.Denied, r.Summary.Warned)
+	if n := len(r.Errors); n > 0 {
+		s += fmt.Sprintf(", %d %s not judged", n, plural(n, "document"))
+	}
+	return s
+}
 
 func (res *Result) policyName() string {
 	if res.Binding == "" || res.Binding == res.Policy {
@@ -76,7 +112,7 @@ func (r *Report) writeTable(w io.Writer) error {
 		}
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d %s checked: %d denied, %d warned\n", r.Summary.Objects, plural(r.Summary.Objects, "object"), r.Summary.Denied, r.Summary.Warned)
+	_, err := fmt.Fprintln(w, r.summary())
 	return err
 }
 
@@ -95,6 +131,7 @@ type junitSuites struct {
 	Name    string       `xml:"name,attr"`
 	Tests   int          `xml:"tests,attr"`
 	Failure int          `xml:"failures,attr"`
+	Errors  int          `xml:"errors,attr"`
 	Suites  []junitSuite `xml:"testsuite"`
 }
 
@@ -102,6 +139,7 @@ type junitSuite struct {
 	Name    string      `xml:"name,attr"`
 	Tests   int         `xml:"tests,attr"`
 	Failure int         `xml:"failures,attr"`
+	Errors  int         `xml:"errors,attr"`
 	Cases   []junitCase `xml:"testcase"`
 }
 
@@ -109,6 +147,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -141,8 +180,15 @@ func (r *Report) writeJUnit(w io.Writer) error {
 		c.SystemOut = strings.Join(notes, "\n")
 		suite.Cases = append(suite.Cases, c)
 	}
+	for i := range r.Errors {
+		e := &r.Errors[i]
+		msg := oneLine(e.Message)
+		suite.Cases = append(suite.Cases, junitCase{Name: e.where(), Classname: location(e.File, e.Line),
+			Error: &junitFailure{Message: msg, Type: "input", Text: msg}})
+		suite.Errors++
+	}
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Suites: []junitSuite{suite}}
+	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Errors: suite.Errors, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -227,7 +273,23 @@ type sarifArtifact struct {
 }
 
 type sarifRegion struct {
-	StartLine int `json:"startLine"`
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+// inputErrorRule is the SARIF rule of documents that could not be read or judged.
+const inputErrorRule = "verdict/input-error"
+
+// sarifLocations points at a file and line; standard input is no file of the repository.
+func sarifLocations(file string, line, col int) []sarifLocation {
+	if file == "" || file == "-" {
+		return []sarifLocation{}
+	}
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
+	if line > 0 {
+		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line, StartColumn: col}
+	}
+	return []sarifLocation{loc}
 }
 
 var sarifLevels = map[string]string{"deny": "error", "warn": "warning", "audit": "note"}
@@ -244,16 +306,20 @@ func (r *Report) sarif() sarifLog {
 			rules[res.Policy] = true
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: res.Policy, ShortDescription: sarifMessage{Text: "policy " + res.Policy}})
 		}
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: res.File}}}
-		if res.Line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: res.Line}
-		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID:    res.Policy,
 			Level:     sarifLevels[res.Action],
 			Message:   sarifMessage{Text: fmt.Sprintf("%s: %s", res.object(), res.Message)},
-			Locations: []sarifLocation{loc},
+			Locations: sarifLocations(res.File, res.Line, 0),
 		})
+	}
+	for i := range r.Errors {
+		e := &r.Errors[i]
+		if !rules[inputErrorRule] {
+			rules[inputErrorRule] = true
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: inputErrorRule, ShortDescription: sarifMessage{Text: "a document that could not be read or judged"}})
+		}
+		run.Results = append(run.Results, sarifResult{RuleID: inputErrorRule, Level: "error", Message: sarifMessage{Text: e.Message}, Locations: sarifLocations(e.File, e.Line, e.Column)})
 	}
 	sort.Slice(run.Tool.Driver.Rules, func(i, j int) bool { return run.Tool.Driver.Rules[i].ID < run.Tool.Driver.Rules[j].ID })
 	return sarifLog{
@@ -269,17 +335,36 @@ var githubLevels = map[string]string{"deny": "error", "warn": "warning", "audit"
 func (r *Report) writeGitHub(w io.Writer) error {
 	for i := range r.Results {
 		res := &r.Results[i]
-		props := "file=" + escapeProperty(res.File)
-		if res.Line > 0 {
-			props += fmt.Sprintf(",line=%d", res.Line)
-		}
-		props += ",title=" + escapeProperty(res.policyName())
+		props := githubFile(res.File, res.Line, 0) + "title=" + escapeProperty(res.policyName())
 		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", githubLevels[res.Action], props, escapeData(res.object()+": "+res.Message)); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d %s checked: %d denied, %d warned\n", r.Summary.Objects, plural(r.Summary.Objects, "object"), r.Summary.Denied, r.Summary.Warned)
+	for i := range r.Errors {
+		e := &r.Errors[i]
+		props := githubFile(e.File, e.Line, e.Column) + "title=" + escapeProperty("not judged")
+		if _, err := fmt.Fprintf(w, "::error %s::%s\n", props, escapeData(e.Message)); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w, r.summary())
 	return err
+}
+
+// githubFile is the file, line and column properties of an annotation, followed by a comma; none for
+// standard input, which names no file of the repository.
+func githubFile(file string, line, col int) string {
+	if file == "" || file == "-" {
+		return ""
+	}
+	props := "file=" + escapeProperty(file)
+	if line > 0 {
+		props += fmt.Sprintf(",line=%d", line)
+		if col > 0 {
+			props += fmt.Sprintf(",col=%d", col)
+		}
+	}
+	return props + ","
 }
 
 // escapeData and escapeProperty follow the escaping of GitHub's actions/toolkit.

@@ -39,7 +39,7 @@ kind: Pod
 metadata: {name: web, namespace: shop}
 spec:
   containers: [{name: web, image: "nginx:latest"}]
-`))
+`)).Result()
 	if err != nil {
 		panic(err)
 	}

@@ -105,8 +105,7 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 	}
 	var errs []error
 	docErr := func(d manifest.Document, err error) {
-		errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-			Err: fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)})
+		errs = append(errs, d.Wrap(fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)))
 	}
 	byName := map[string]*compiledTemplate{}
 	source := map[string]manifest.Document{}

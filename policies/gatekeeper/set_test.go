@@ -18,7 +18,7 @@ import (
 // docs decodes YAML documents as if read from a file.
 func docs(t testing.TB, file string, yamls ...string) []manifest.Document {
 	t.Helper()
-	d, err := manifest.Decode(file, []byte(strings.Join(yamls, "\n---\n")))
+	d, err := manifest.Decode(file, []byte(strings.Join(yamls, "\n---\n"))).Result()
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
@@ -390,7 +390,7 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{name: "Rego parse error names file, document, template, field, line and column",
 			yamls: []string{constraintYAML("K", "c", "{}"), regoTemplateYAML("K", "    rego: |\n      package k\n      violation[{\"msg\": m}] {\n        m := \n      }\n")},
-			want:  []string{"p.yaml: document 1 (line 6): ConstraintTemplate \"k\": spec.targets[0].rego:4:"}},
+			want:  []string{"p.yaml:6: document 2: ConstraintTemplate \"k\": spec.targets[0].rego:4:"}},
 		{name: "Rego compile error", yamls: []string{regoTemplateYAML("K", "    rego: |\n      package k\n      violation[{\"msg\": m}] { m := undefined_fn(1) }\n")},
 			want: []string{"spec.targets[0].rego:2:", "undefined function undefined_fn"}},
 		{name: "missing violation", yamls: []string{regoTemplateYAML("K", "    rego: |\n      package k\n      deny[1] { true }\n")},
@@ -411,12 +411,12 @@ func TestCompileErrors(t *testing.T) {
 		{name: "unknown target", yamls: []string{strings.Replace(regoTemplateYAML("K", "    rego: 'package k'\n"), "admission.k8s.gatekeeper.sh", "other", 1)},
 			want: []string{`target "other" not recognized`}},
 		{name: "constraint of unknown kind", yamls: []string{constraintYAML("K8sNothing", "c", "{}")},
-			want: []string{`p.yaml: document 0 (line 1): K8sNothing "c": no ConstraintTemplate defines kind K8sNothing (a template named "k8snothing")`}},
+			want: []string{`p.yaml:1: document 1: K8sNothing "c": no ConstraintTemplate defines kind K8sNothing (a template named "k8snothing")`}},
 		{name: "constraint kind in another case", yamls: []string{requiredLabels, constraintYAML("K8sRequiredlabels", "c", "{}")},
 			want: []string{`no ConstraintTemplate defines kind K8sRequiredlabels: ConstraintTemplate "k8srequiredlabels" defines K8sRequiredLabels`}},
 		{name: "parameters against the schema", yamls: []string{requiredLabels, constraintYAML("K8sRequiredLabels", "c", "{parameters: {labels: owner}}")},
 			want: []string{"schema validation failed", "spec.parameters.labels: Invalid value"}},
-		{name: "duplicate template", yamls: []string{requiredLabels, requiredLabels}, want: []string{"defined again (first in p.yaml: document 0)"}},
+		{name: "duplicate template", yamls: []string{requiredLabels, requiredLabels}, want: []string{"defined again (first in p.yaml:2)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,7 +88,7 @@ func readObject(t testing.TB, path string) *unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, err := manifest.Decode(path, data)
+	docs, err := manifest.Decode(path, data).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func readObject(t testing.TB, path string) *unstructured.Unstructured {
 // object decodes the single object of a YAML text.
 func object(t testing.TB, text string) *unstructured.Unstructured {
 	t.Helper()
-	docs, err := manifest.Decode("test.yaml", []byte(text))
+	docs, err := manifest.Decode("test.yaml", []byte(text)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -649,7 +649,7 @@ func TestLibraryShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs, err := manifest.Decode(path, data)
+		docs, err := manifest.Decode(path, data).Result()
 		if err != nil {
 			t.Fatal(err)
 		}

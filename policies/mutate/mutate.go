@@ -32,6 +32,10 @@ type Options struct {
 	Namespace string
 	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
 	AllowedBuiltins []string
+	// AsWritten mutates every object exactly as written: no defaults, no type round trip, no namespace.
+	AsWritten bool
+	// Strict refuses kinds that are neither built in nor defined by a CRD among the inputs.
+	Strict bool
 }
 
 // Result is one input object before and after the mutating policies.
@@ -45,16 +49,21 @@ type Result struct {
 type Report struct {
 	Results  []Result
 	Warnings []string
+	// Notes say what was skipped or judged as written, for standard error.
+	Notes []string
+	// Errors are the documents that could not be read or mutated; every other one was.
+	Errors []error
 }
 
-// Run loads the policies and mutates every input object. Namespaces and params among the inputs
-// are used and not reported. Its error is bad input, a bad policy, or a policy that refuses an object.
+// Err joins the errors of the report.
+func (r *Report) Err() error { return errors.Join(r.Errors...) }
+
+// Run loads the policies and mutates every input object, Namespaces and objects that serve as
+// params included, as the API server mutates every object it admits. Its error is a bad policy; a
+// document that cannot be read or mutated, or that a policy refuses, is an error of the report.
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	inputs, err := manifest.ReadAll(opts.Inputs, opts.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	b, err := bundle.Load(ctx, bundle.Options{Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library, Objects: inputs, AllowedBuiltins: opts.AllowedBuiltins})
+	inputs := manifest.Read(opts.Inputs, opts.Stdin)
+	b, err := bundle.Load(ctx, bundle.Options{Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library, Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins})
 	if err != nil {
 		return nil, err
 	}
@@ -62,34 +71,37 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if op == "" {
 		op = policies.Create
 	}
-	report := &Report{Warnings: b.Warnings}
-	var errs []error
-	for _, d := range inputs {
-		gvk := d.Object.GroupVersionKind()
-		if (gvk.Group == "" && gvk.Kind == "Namespace") || b.IsParam(d.Object) {
+	report := &Report{Warnings: b.Warnings, Notes: append(append([]string(nil), b.Notes...), inputs.Notes...)}
+	for _, e := range inputs.Errors {
+		report.Errors = append(report.Errors, e)
+	}
+	view := &manifest.View{Resources: b.Resources(), AsWritten: opts.AsWritten, Strict: opts.Strict, Namespace: opts.Namespace}
+	for _, d := range inputs.Documents {
+		req, warnings, err := bundle.Present(view, d.Object, op)
+		if err != nil {
+			report.Errors = append(report.Errors, d.Wrap(err))
 			continue
 		}
-		req, err := bundle.RequestFor(b.Resources(), d.Object, op, opts.Namespace)
-		if err != nil {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
-			continue
+		for _, w := range warnings {
+			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
 		}
 		objCtx, cancel := context.WithTimeout(ctx, check.EvaluationTimeout)
 		m := b.Mutate(objCtx, req)
 		cancel()
+		failed := false
 		for _, f := range m.Findings {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-				Err: fmt.Errorf("%s: refused by %s: %s", d.Describe(), describePolicy(f), f.Message)})
+			report.Errors = append(report.Errors, d.Errorf("%s: refused by %s: %s", d.Describe(), describePolicy(f), f.Message))
+			failed = true
 		}
 		for _, e := range m.Errors {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-				Err: fmt.Errorf("%s: mutation failed: %w", d.Describe(), e)})
+			report.Errors = append(report.Errors, d.Errorf("%s: mutation failed: %w", d.Describe(), e))
+			failed = true
 		}
-		report.Results = append(report.Results, Result{Source: d, Before: req.Object, After: m.Object})
+		if !failed {
+			report.Results = append(report.Results, Result{Source: d, Before: req.Object, After: m.Object})
+		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	report.Notes = append(report.Notes, view.Notes()...)
 	return report, nil
 }
 
@@ -145,7 +157,7 @@ func (r *Report) WriteDiff(w io.Writer) error {
 		if string(before) == string(after) {
 			continue
 		}
-		name := fmt.Sprintf("%s#%d %s", res.Source.File, res.Source.Index, objectName(res.After))
+		name := fmt.Sprintf("%s %s", res.Source.Source(), objectName(res.After))
 		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 			A: difflib.SplitLines(string(before)), B: difflib.SplitLines(string(after)),
 			FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,

@@ -136,15 +136,14 @@ func (c *mutatingCompiler) compile() ([]*mutatingHook, []string, []error) {
 		sort.Slice(bindings, func(i, j int) bool { return bindings[i].Name < bindings[j].Name })
 		ev, ferrs := compileMutating(p)
 		if err := fieldErr(ferrs); err != nil {
-			errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-				Err: fmt.Errorf("%s %q: %w", KindMutatingPolicy, name, err)})
+			errs = append(errs, d.Wrap(fmt.Errorf("%s %q: %w", KindMutatingPolicy, name, err)))
 			continue
 		}
 		h := &mutatingHook{Policy: p, Bindings: bindings, Evaluator: ev}
 		if pk := p.Spec.ParamKind; pk != nil {
 			gvk, err := paramGVK(pk)
 			if err != nil {
-				errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line, Err: err})
+				errs = append(errs, d.Wrap(err))
 				continue
 			}
 			if src := paramsFor(gvk, c.opts.Resources, c.opts.Store); src != nil {

@@ -255,7 +255,7 @@ kind: MutatingAdmissionPolicyBinding
 metadata: {name: add-metrics-listener}
 spec: {policyName: add-metrics-listener}
 `
-	ds, err := manifest.Decode("policy.yaml", []byte(docs))
+	ds, err := manifest.Decode("policy.yaml", []byte(docs)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,8 +51,7 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 	var errs []error
 	var warnings []string
 	docErr := func(d manifest.Document, err error) {
-		errs = append(errs, &manifest.Error{File: d.File, Document: d.Index, Line: d.Line,
-			Err: fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)})
+		errs = append(errs, d.Wrap(fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)))
 	}
 
 	vhooks := map[string]*validatingHook{}

@@ -14,7 +14,7 @@ import (
 // compileSet compiles YAML documents (policies, bindings, params, namespaces) the way a bundle does.
 func compileSet(t *testing.T, docs string) (*Set, *manifest.Resources, []string, error) {
 	t.Helper()
-	ds, err := manifest.Decode("policy.yaml", []byte(docs))
+	ds, err := manifest.Decode("policy.yaml", []byte(docs)).Result()
 	if err != nil {
 		t.Fatalf("decoding test policies: %v", err)
 	}
@@ -36,7 +36,7 @@ func compileSet(t *testing.T, docs string) (*Set, *manifest.Resources, []string,
 
 func request(t *testing.T, res *manifest.Resources, obj string, op policies.Operation) *policies.Request {
 	t.Helper()
-	ds, err := manifest.Decode("object.yaml", []byte(obj))
+	ds, err := manifest.Decode("object.yaml", []byte(obj)).Result()
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("decoding test object: %v", err)
 	}
@@ -330,7 +330,7 @@ func TestCompileErrors(t *testing.T) {
 		{
 			name: "undeclared reference with line and column",
 			docs: policy("  validations:\n  - expression: objct.spec.replicas < 5\n", deny),
-			want: []string{"policy.yaml: document 0", `ValidatingAdmissionPolicy "p"`, "spec.validations[0].expression", "undeclared reference to 'objct'", "<input>:1:1"},
+			want: []string{"policy.yaml:2: document 1", `ValidatingAdmissionPolicy "p"`, "spec.validations[0].expression", "undeclared reference to 'objct'", "<input>:1:1"},
 		},
 		{
 			name: "wrong result type",
@@ -434,8 +434,8 @@ spec: {policyName: nowhere, validationActions: [Deny]}
 		t.Fatal(err)
 	}
 	want := []string{
-		`policy.yaml: document 2: ValidatingAdmissionPolicy "lonely" has no ValidatingAdmissionPolicyBinding: it judges nothing`,
-		`policy.yaml: document 3: ValidatingAdmissionPolicyBinding "orphan" binds ValidatingAdmissionPolicy "nowhere", which is not among the policies: it judges nothing`,
+		`policy.yaml:20: ValidatingAdmissionPolicy "lonely" has no ValidatingAdmissionPolicyBinding: it judges nothing`,
+		`policy.yaml:28: ValidatingAdmissionPolicyBinding "orphan" binds ValidatingAdmissionPolicy "nowhere", which is not among the policies: it judges nothing`,
 	}
 	if diff := cmp.Diff(want, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)

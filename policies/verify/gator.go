@@ -115,14 +115,14 @@ func (g *gatorRun) compile(ctx context.Context, t gatorTest) (*gatekeeper.Set, e
 	if t.Constraint == "" {
 		return nil, errors.New("invalid test: missing constraint")
 	}
-	tdocs, err := manifest.ReadFile(g.file(t.Template), nil)
+	tdocs, err := manifest.ReadPath(g.file(t.Template))
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}
 	if len(tdocs) != 1 || tdocs[0].Object.GetKind() != gatekeeper.KindTemplate || !gatekeeper.Handles(tdocs[0].Object) {
 		return nil, fmt.Errorf("template: %s: want exactly one ConstraintTemplate (templates.gatekeeper.sh)", g.file(t.Template))
 	}
-	cdocs, err := manifest.ReadFile(g.file(t.Constraint), nil)
+	cdocs, err := manifest.ReadPath(g.file(t.Constraint))
 	if err != nil {
 		return nil, fmt.Errorf("constraint: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 
 // readObjects reads every object of a file.
 func readObjects(path string) ([]*unstructured.Unstructured, error) {
-	docs, err := manifest.ReadFile(path, nil)
+	docs, err := manifest.ReadPath(path)
 	if err != nil {
 		return nil, err
 	}

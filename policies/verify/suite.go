@@ -50,7 +50,7 @@ func Files(args []string) ([]string, error) {
 			out = append(out, arg)
 			continue
 		}
-		found, err := manifest.Walk(dir, func(p string) bool {
+		found, _, err := manifest.Walk(dir, func(p string) bool {
 			name := filepath.Base(p)
 			if !recursive {
 				return name == SuiteFileName || name == "suite.yml"

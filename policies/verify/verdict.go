@@ -150,14 +150,14 @@ func (v *verdictRun) runTest(ctx context.Context, t verdictTest) {
 	load := func(extra ...manifest.Document) (*bundle.Bundle, error) {
 		var objs, inventory []manifest.Document
 		for _, p := range v.files(objects) {
-			d, err := manifest.ReadFile(p, nil)
+			d, err := manifest.ReadPath(p)
 			if err != nil {
 				return nil, fmt.Errorf("objects: %w", err)
 			}
 			objs = append(objs, d...)
 		}
 		for _, p := range v.files(v.suite.Inventory) {
-			d, err := manifest.ReadFile(p, nil)
+			d, err := manifest.ReadPath(p)
 			if err != nil {
 				return nil, fmt.Errorf("inventory: %w", err)
 			}

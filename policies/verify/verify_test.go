@@ -82,11 +82,11 @@ func TestSuites(t *testing.T) {
 func TestBrokenCasesNameSuiteTestAndCase(t *testing.T) {
 	r := run(t, "testdata/broken")
 	want := map[string]string{
-		"template-does-not-compile/any":  `bad-template.yaml: document 0 (line 1): ConstraintTemplate "k8sbroken": spec.targets[0].rego:5:1: rego_parse_error`,
+		"template-does-not-compile/any":  `bad-template.yaml:1: document 1: ConstraintTemplate "k8sbroken": spec.targets[0].rego:5:1: rego_parse_error`,
 		"constraint-of-unknown-kind/any": `no ConstraintTemplate defines kind K8sNoSuchTemplate`,
 		"missing-template/any":           `no-such-template.yaml: no such file or directory`,
 		"bad-cases/missing-object-file":  `no-such-object.yaml: no such file or directory`,
-		"bad-cases/object-not-yaml":      `bad.yaml: document 0 (line 1): invalid YAML`,
+		"bad-cases/object-not-yaml":      `bad.yaml:4: document 1: invalid YAML`,
 		"bad-cases/invalid-regex":        `invalid regular expression "(unclosed"`,
 		"bad-cases/bad-violations":       `must be a nonnegative integer, "yes", or "no"`,
 		"bad-cases/no-assertions":        `assertions must be non-empty`,
