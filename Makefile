@@ -118,6 +118,13 @@ $(K8S_BIN)/etcd: $(addprefix $(CONTROLPLANE_SRC)/etcd/,go.mod go.sum main.go)
 test-e2e: controlplane ## Run only the end-to-end tests, against a real kube-apiserver and etcd.
 	$(GOTEST) ./test/e2e/... -count=1 -timeout 20m
 
+# manifest's table of built-in resources (scope, plural, short names, versions): the discovery of the e2e kube-apiserver.
+BUILTIN_RESOURCES ?= $(CURDIR)/manifest/builtin_resources.json
+
+.PHONY: resources
+resources: controlplane ## Regenerate manifest's table of built-in resources from the discovery of the e2e kube-apiserver.
+	$(GOTEST) ./test/e2e -run '^TestBuiltinResources$$' -count=1 -args -dump-resources=$(BUILTIN_RESOURCES)
+
 ##@ RBAC
 
 # kube-controller-manager's ClusterRole aggregation controller, on its own, for the RBAC end-to-end

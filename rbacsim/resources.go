@@ -3,7 +3,11 @@ package rbacsim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // ResourceInfo describes one resource type that a TYPE argument can name.
@@ -49,8 +53,9 @@ func NewResolver(extra []ResourceInfo) *Resolver {
 			r.byName[n] = append(r.byName[n], info)
 		}
 	}
-	for i := range builtinResources {
-		add(&builtinResources[i])
+	builtin := builtinResources()
+	for i := range builtin {
+		add(&builtin[i])
 	}
 	for i := range extra {
 		info := extra[i]
@@ -58,6 +63,65 @@ func NewResolver(extra []ResourceInfo) *Resolver {
 	}
 	return r
 }
+
+// builtinResources are the resources that a default kube-apiserver of the current release serves
+// (manifest.BuiltinAPIResources, from its discovery), one per group and resource, in kubectl's order
+// of preference when a name is ambiguous: groups in discovery order (the core group first), and in
+// each group the resources of its preferred version, then those that only its other versions serve,
+// in discovery order, as k8s.io/client-go/restmapper's NewDiscoveryRESTMapper ranks them. A resource
+// served in several versions is described by its most preferred one. Shared: read-only.
+var builtinResources = sync.OnceValue(func() []ResourceInfo {
+	all := manifest.BuiltinAPIResources()
+	type groupResource struct{ group, resource string }
+	seen := map[groupResource]bool{}
+	var out []ResourceInfo
+	add := func(r manifest.APIResource) {
+		gr := groupResource{r.Group, r.Resource}
+		if seen[gr] {
+			return
+		}
+		seen[gr] = true
+		out = append(out, ResourceInfo{
+			Group: r.Group, Version: r.Version, Resource: r.Resource, Singular: r.Singular, Kind: r.Kind,
+			ShortNames: slices.Clone(r.ShortNames), Namespaced: r.Namespaced, Subresources: slices.Clone(r.Subresources),
+		})
+	}
+	// Discovery lists a group's versions together, so a group ends where the next one starts.
+	for start := 0; start < len(all); {
+		end := start
+		for end < len(all) && all[end].Group == all[start].Group {
+			end++
+		}
+		for _, r := range all[start:end] {
+			if r.Preferred {
+				add(r)
+			}
+		}
+		for _, r := range all[start:end] {
+			if !r.Preferred {
+				add(r)
+			}
+		}
+		start = end
+	}
+	return out
+})
+
+// nonStandardResources are served resources that discovery does not list; kubectl resolves them
+// silently to the core group (impersonation of users and groups).
+var nonStandardResources = map[string]bool{"users": true, "groups": true}
+
+// KnownResourceVerbs and KnownNonResourceVerbs are the verbs kubectl auth can-i knows; others draw a warning.
+var (
+	KnownResourceVerbs = map[string]bool{
+		"get": true, "list": true, "watch": true, "create": true, "update": true, "patch": true, "delete": true,
+		"deletecollection": true, "use": true, "bind": true, "impersonate": true, "*": true, "approve": true,
+		"sign": true, "escalate": true, "attest": true,
+	}
+	KnownNonResourceVerbs = map[string]bool{
+		"get": true, "put": true, "post": true, "head": true, "options": true, "delete": true, "patch": true, "*": true,
+	}
+)
 
 var versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]+)?$`)
 

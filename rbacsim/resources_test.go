@@ -3,6 +3,8 @@ package rbacsim
 import (
 	"strings"
 	"testing"
+
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 func TestResolve(t *testing.T) {
@@ -37,6 +39,12 @@ func TestResolve(t *testing.T) {
 		{"gadgets.example.com", "example.com", "gadgets", false, true},
 		{"gadgets", "", "gadgets", false, true},
 		{"deployments.extensions", "extensions", "deployments", false, true},
+		// Not in discovery: a default kube-apiserver serves podcertificaterequests with no short name,
+		// and leasecandidates only when coordination.k8s.io/v1beta1 is enabled.
+		{"pcr", "", "pcr", false, true},
+		{"leasecandidates.coordination.k8s.io", "coordination.k8s.io", "leasecandidates", false, true},
+		{"hpa", "autoscaling", "horizontalpodautoscalers", true, false},
+		{"horizontalpodautoscalers.v1.autoscaling", "autoscaling", "horizontalpodautoscalers", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {
@@ -54,9 +62,37 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestBuiltinResourcesPreference checks that a resource served in several versions is described by its
+// group's preferred version, and that ambiguous names go to the core group first, as kubectl's REST
+// mapper ranks discovery.
+func TestBuiltinResourcesPreference(t *testing.T) {
+	r := NewResolver(nil)
+	for _, tt := range []struct{ arg, group, version string }{
+		{"hpa", "autoscaling", "v2"},
+		{"horizontalpodautoscalers.autoscaling", "autoscaling", "v2"},
+		{"events", "", "v1"},
+		{"ev", "", "v1"},
+		{"event", "", "v1"},
+		{"events.events.k8s.io", "events.k8s.io", "v1"},
+		{"clustertrustbundles", "certificates.k8s.io", "v1"},
+	} {
+		got := r.Resolve(tt.arg)
+		if got.Info == nil || got.Info.Group != tt.group || got.Info.Version != tt.version {
+			t.Errorf("Resolve(%q).Info = %+v, want group %q version %q", tt.arg, got.Info, tt.group, tt.version)
+		}
+	}
+	want := map[string]bool{}
+	for _, res := range manifest.BuiltinAPIResources() {
+		want[res.Resource+"."+res.Group] = true
+	}
+	if got := len(builtinResources()); got != len(want) {
+		t.Errorf("%d built-in resources, want one per group and resource of manifest's table: %d", got, len(want))
+	}
+}
+
 func TestBuiltinResourcesAreConsistent(t *testing.T) {
 	seen := map[string]bool{}
-	for _, info := range builtinResources {
+	for _, info := range builtinResources() {
 		key := info.Resource + "." + info.Group
 		if seen[key] {
 			t.Errorf("%s listed twice", key)
