@@ -50,6 +50,7 @@ type Compiled struct {
 	compiler *ast.Compiler
 	modules  map[string]*ast.Module
 	unsafe   map[string]struct{}
+	warnings []string
 }
 
 // Parse parses one module.
@@ -110,7 +111,7 @@ func Compile(modules []Module, opts Options) (*Compiled, error) {
 	if c.Failed() {
 		return nil, c.Errors
 	}
-	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe}, nil
+	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe, warnings: nondeterministic(parsed, caps)}, nil
 }
 
 func unsafeSet(allowed []string) map[string]struct{} {
@@ -127,18 +128,30 @@ func unsafeSet(allowed []string) map[string]struct{} {
 // checkBuiltins refuses calls of unsafe builtins, naming the file, line, rule and builtin.
 func checkBuiltins(mod *ast.Module, unsafe map[string]struct{}) error {
 	var errs []string
+	eachCall(mod, func(rule, op string, where *ast.Location) {
+		if _, bad := unsafe[op]; bad {
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: rule %s calls %s, which reaches outside the evaluation and is not allowed (allow it with --allow-builtin %s)",
+				where.File, where.Row, where.Col, rule, op, op))
+		}
+	})
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New(strings.Join(dedup(errs), "\n"))
+}
+
+// eachCall calls f with every builtin or function call of the module's rules: the rule's name, the
+// operator and where the call is (the package's location when OPA gives none).
+func eachCall(mod *ast.Module, f func(rule, op string, where *ast.Location)) {
 	for _, rule := range mod.Rules {
 		name := rule.Head.Ref().String()
 		report := func(op string, loc *ast.Location) {
-			if _, bad := unsafe[op]; !bad {
-				return
-			}
 			where := mod.Package.Location
 			if loc != nil {
 				where = loc
 			}
-			errs = append(errs, fmt.Sprintf("%s:%d:%d: rule %s calls %s, which reaches outside the evaluation and is not allowed (allow it with --allow-builtin %s)",
-				where.File, where.Row, where.Col, name, op, op))
+			f(name, op, where)
 		}
 		ast.WalkExprs(rule, func(e *ast.Expr) bool {
 			if e.IsCall() {
@@ -153,11 +166,6 @@ func checkBuiltins(mod *ast.Module, unsafe map[string]struct{}) error {
 			return false
 		})
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.Strings(errs)
-	return errors.New(strings.Join(dedup(errs), "\n"))
 }
 
 func dedup(s []string) []string {
@@ -169,6 +177,10 @@ func dedup(s []string) []string {
 	}
 	return out
 }
+
+// Warnings are what the modules do that is allowed but worth telling their author, each naming the
+// file, line, column and rule: calls of builtins whose result changes from one evaluation to the next.
+func (c *Compiled) Warnings() []string { return c.warnings }
 
 // Modules returns the parsed modules by file name.
 func (c *Compiled) Modules() map[string]*ast.Module { return c.modules }
