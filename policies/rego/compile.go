@@ -215,7 +215,11 @@ func (c *Compiled) Prepare(ctx context.Context, query string, data map[string]an
 // Eval evaluates the query with input and returns the value of each result's first expression.
 // Evaluation stops when ctx is done; the error then says so.
 func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
-	rs, err := q.prepared.Eval(ctx, oparego.EvalParsedInput(input))
+	opts := []oparego.EvalOption{oparego.EvalParsedInput(input)}
+	if now, ok := nowOf(ctx); ok {
+		opts = append(opts, oparego.EvalTime(now))
+	}
+	rs, err := q.prepared.Eval(ctx, opts...)
 	if err != nil {
 		var herr *topdown.Error
 		if errors.As(err, &herr) && herr.Code == topdown.CancelErr {

@@ -2,6 +2,7 @@ package rego
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,30 @@ allow if input.ok
 	}
 	if rs, err := q.Eval(context.Background(), ast.NewObject()); err != nil || len(rs) != 1 {
 		t.Errorf("a policy with a warning still evaluates: %v, %v", rs, err)
+	}
+}
+
+func TestWithNowPinsTheClock(t *testing.T) {
+	c, err := Compile([]Module{{Filename: "clock.rego", Source: "package clock\n\nnow := time.now_ns()\n"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Prepare(context.Background(), "data.clock.now", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	for range 2 {
+		rs, err := q.Eval(WithNow(context.Background(), pinned), ast.NewObject())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 1 || fmt.Sprint(rs[0]) != fmt.Sprint(pinned.UnixNano()) {
+			t.Errorf("time.now_ns() = %v, want %d", rs, pinned.UnixNano())
+		}
+	}
+	rs, err := q.Eval(context.Background(), ast.NewObject())
+	if err != nil || len(rs) != 1 || fmt.Sprint(rs[0]) == fmt.Sprint(pinned.UnixNano()) {
+		t.Errorf("without WithNow: %v, %v; want the real clock", rs, err)
 	}
 }
