@@ -43,6 +43,8 @@ type Module struct {
 type Options struct {
 	// AllowedBuiltins are unsafe builtins the operator allows.
 	AllowedBuiltins []string
+	// Guard bounds the evaluations of the compiled modules' queries; DefaultGuard when nil.
+	Guard *Guard
 }
 
 // Compiled is a set of modules compiled together, ready to prepare queries against.
@@ -51,6 +53,7 @@ type Compiled struct {
 	modules  map[string]*ast.Module
 	unsafe   map[string]struct{}
 	warnings []string
+	guard    *Guard
 }
 
 // Parse parses one module.
@@ -111,7 +114,11 @@ func Compile(modules []Module, opts Options) (*Compiled, error) {
 	if c.Failed() {
 		return nil, c.Errors
 	}
-	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe, warnings: nondeterministic(parsed, caps)}, nil
+	guard := opts.Guard
+	if guard == nil {
+		guard = DefaultGuard()
+	}
+	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe, warnings: nondeterministic(parsed, caps), guard: guard}, nil
 }
 
 func unsafeSet(allowed []string) map[string]struct{} {
@@ -189,6 +196,7 @@ func (c *Compiled) Modules() map[string]*ast.Module { return c.modules }
 type Query struct {
 	prepared oparego.PreparedEvalQuery
 	text     string
+	guard    *Guard
 }
 
 // Prepare prepares a query against the compiled modules and fixed data (nil for none).
@@ -209,12 +217,18 @@ func (c *Compiled) Prepare(ctx context.Context, query string, data map[string]an
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", query, err)
 	}
-	return &Query{prepared: pq, text: query}, nil
+	return &Query{prepared: pq, text: query, guard: c.guard}, nil
 }
 
 // Eval evaluates the query with input and returns the value of each result's first expression.
-// Evaluation stops when ctx is done; the error then says so.
+// Evaluation waits for a slot of the guard, and stops when ctx is done or the guard's heap limit is
+// passed; the error then says which.
 func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
+	ctx, release, err := q.guard.enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation of %s did not start: %w", q.text, err)
+	}
+	defer release()
 	opts := []oparego.EvalOption{oparego.EvalParsedInput(input)}
 	if now, ok := nowOf(ctx); ok {
 		opts = append(opts, oparego.EvalTime(now))
@@ -222,7 +236,7 @@ func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
 	rs, err := q.prepared.Eval(ctx, opts...)
 	if err != nil {
 		var herr *topdown.Error
-		if errors.As(err, &herr) && herr.Code == topdown.CancelErr {
+		if (errors.As(err, &herr) && herr.Code == topdown.CancelErr) || ctx.Err() != nil {
 			return nil, fmt.Errorf("evaluation of %s stopped: %w", q.text, context.Cause(ctx))
 		}
 		return nil, err
