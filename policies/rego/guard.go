@@ -31,6 +31,8 @@ type Guard struct {
 	limit    uint64 // 0: no heap limit
 	interval time.Duration
 
+	forced uint64 // the collection count after the last collection check forced; watch's own
+
 	mu       sync.Mutex
 	running  map[int]context.CancelCauseFunc
 	next     int
@@ -163,14 +165,24 @@ func (g *Guard) watch() {
 	}
 }
 
-// check compares the heap with the limit. The heap read between collections counts garbage too, so
-// a heap over the limit is confirmed by a collection before anything is stopped: that costs one
-// collection when the limit is near, and never stops evaluations for memory that is already free.
+// check compares the heap with the limit. The live heap of the last collection over the limit
+// stops the evaluations. The heap read between collections counts garbage too, so a heap over the
+// limit is confirmed by a collection first, at most one per collection the runtime makes itself:
+// forcing one at every tick while the garbage is high would only make the collector work harder,
+// and a heap that keeps growing is caught by the runtime's next collection, which GOMEMLIMIT brings
+// forward as memory runs short.
 func (g *Guard) check() error {
+	if live := heapBytes("/gc/heap/live:bytes"); live > g.limit {
+		return &HeapLimitError{Live: live, Limit: g.limit}
+	}
 	if heapBytes("/memory/classes/heap/objects:bytes") <= g.limit {
 		return nil
 	}
+	if heapBytes("/gc/cycles/total:gc-cycles") == g.forced {
+		return nil // the last collection was ours, and found the heap under the limit
+	}
 	runtime.GC()
+	g.forced = heapBytes("/gc/cycles/total:gc-cycles")
 	if live := heapBytes("/gc/heap/live:bytes"); live > g.limit {
 		return &HeapLimitError{Live: live, Limit: g.limit}
 	}
