@@ -18,6 +18,7 @@ import (
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,9 +84,13 @@ func TestInstall(t *testing.T) {
 	}
 	objects := newApplier(t, env)
 	var policyFiles map[string]string
+	var validating *unstructured.Unstructured
 	for _, obj := range docs { // in kustomize's order: Namespaces first
 		switch obj.GetKind() {
 		case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
+			if obj.GetKind() == "ValidatingWebhookConfiguration" {
+				validating = obj.DeepCopy()
+			}
 			webhooks, _, _ := unstructured.NestedSlice(obj.Object, "webhooks")
 			for _, w := range webhooks {
 				w.(map[string]any)["failurePolicy"] = "Ignore"
@@ -100,8 +105,8 @@ func TestInstall(t *testing.T) {
 		}
 		objects.put(t, obj)
 	}
-	if account == "" || len(policyFiles) == 0 {
-		t.Fatalf("config/default renders no Deployment, or none that mounts its policies (account %q, %d policy files)", account, len(policyFiles))
+	if account == "" || len(policyFiles) == 0 || validating == nil {
+		t.Fatalf("config/default renders no Deployment that mounts its policies (account %q, %d policy files), or no ValidatingWebhookConfiguration", account, len(policyFiles))
 	}
 
 	// The cluster's policies: a ValidatingAdmissionPolicy, and a Gatekeeper template and constraint.
@@ -219,6 +224,98 @@ func TestInstall(t *testing.T) {
 			t.Errorf("warnings %q, want %q (the label its param names)", got, want)
 		}
 	})
+
+	t.Run("while verdict is down, what the webhook skips still passes and the rest is refused", func(t *testing.T) {
+		failClosedPaths(t, env, objects, validating, ns)
+	})
+}
+
+// failClosedPaths points the install's ValidatingWebhookConfiguration, failing closed as installed,
+// at a port where nothing listens, as when every replica is down: a user's request that it
+// registers is refused, and the requests it skips (the control plane's namespaces, leases, events,
+// the kubelets) go through.
+func failClosedPaths(t *testing.T, env *controlplane.Env, objects *applier, validating *unstructured.Unstructured, ns string) {
+	down := "https://127.0.0.1:" + freePort(t) + "/validate"
+	cfg := validating.DeepCopy()
+	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
+	for _, w := range webhooks {
+		w := w.(map[string]any)
+		w["clientConfig"] = map[string]any{"url": down}
+		if w["failurePolicy"] != "Fail" {
+			t.Fatalf("webhook %v fails open (%v)", w["name"], w["failurePolicy"])
+		}
+	}
+	if err := unstructured.SetNestedSlice(cfg.Object, webhooks, "webhooks"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SetAnnotations(nil)
+	objects.put(t, cfg)
+	ctx := context.Background()
+	admin := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+		"metadata": map[string]any{"name": "e2e-users"},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+		"subjects": []any{
+			map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"},
+			map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"},
+		},
+	}}
+	objects.put(t, admin)
+	clientAs := func(user string, groups ...string) kubernetes.Interface {
+		c := rest.CopyConfig(env.Config)
+		c.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
+		return kubernetes.NewForConfigOrDie(c)
+	}
+	alice, node := clientAs("alice"), clientAs("system:node:n1", "system:nodes", "system:authenticated")
+	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	configMap := func(c kubernetes.Interface, namespace string) error {
+		_, err := c.CoreV1().ConfigMaps(namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}, dry)
+		return err
+	}
+	waitFor(t, "the API server to call the webhook that is down", func() bool {
+		err := configMap(alice, ns)
+		return err != nil && strings.Contains(err.Error(), "failed calling webhook")
+	})
+
+	lease := func(c kubernetes.Interface, namespace string) error {
+		_, err := c.CoordinationV1().Leases(namespace).Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, dry)
+		return err
+	}
+	event := func(c kubernetes.Interface, namespace string) error {
+		now := metav1.Now()
+		_, err := c.CoreV1().Events(namespace).Create(ctx, &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: "probe"},
+			InvolvedObject: corev1.ObjectReference{Kind: "ConfigMap", Namespace: namespace, Name: "probe", APIVersion: "v1"},
+			Reason:         "Probe", Message: "probe", Type: corev1.EventTypeNormal, FirstTimestamp: now, LastTimestamp: now, Count: 1,
+			Source: corev1.EventSource{Component: "e2e"},
+		}, dry)
+		return err
+	}
+	createDeployment := func(c kubernetes.Interface, namespace string) error {
+		_, err := c.AppsV1().Deployments(namespace).Create(ctx, deployment("probe", nil, 1), dry)
+		return err
+	}
+	for _, tc := range []struct {
+		name    string
+		request func() error
+		refused bool
+	}{
+		{"a user's ConfigMap", func() error { return configMap(alice, ns) }, true},
+		{"a user's Deployment", func() error { return createDeployment(alice, ns) }, true},
+		{"a user's Deployment in kube-system", func() error { return createDeployment(alice, "kube-system") }, false},
+		{"a user's ConfigMap in verdict-system", func() error { return configMap(alice, "verdict-system") }, false},
+		{"a node's Lease in kube-node-lease", func() error { return lease(node, "kube-node-lease") }, false},
+		{"a Lease elsewhere", func() error { return lease(alice, ns) }, false},
+		{"an Event", func() error { return event(alice, ns) }, false},
+		{"a node's ConfigMap", func() error { return configMap(node, ns) }, false},
+	} {
+		err := tc.request()
+		if refused := err != nil && strings.Contains(err.Error(), "failed calling webhook"); refused != tc.refused {
+			t.Errorf("%s: error = %v; want refused by the webhook: %v", tc.name, err, tc.refused)
+		} else if !tc.refused && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 }
 
 // assertReadOnly checks that the install's account may read but not write what verdict watches.
