@@ -35,10 +35,10 @@ func render(t *testing.T, dir string) ([]byte, []manifest.Document) {
 	return out, docs
 }
 
-// withComponent copies config/ into a temporary folder with the optional component of that name
-// uncommented in config/default, as README's Install section says to enable it, and returns the copy
-// of config/default.
-func withComponent(t *testing.T, name string) string {
+// withComponent copies config/ into a temporary folder with the optional components of those names
+// uncommented in config/default, as README's Install section says to enable them, and returns the
+// copy of config/default.
+func withComponent(t *testing.T, names ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../config")); err != nil {
@@ -49,11 +49,16 @@ func withComponent(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commented := "#components:\n#- ../components/" + name + "\n"
-	if !bytes.Contains(data, []byte(commented)) {
-		t.Fatalf("config/default/kustomization.yaml has no line to uncomment for component %s:\n%s", name, commented)
+	for _, line := range append([]string{"components:"}, names...) {
+		if line != "components:" {
+			line = "- ../components/" + line
+		}
+		commented := []byte("\n#" + line + "\n")
+		if !bytes.Contains(data, commented) {
+			t.Fatalf("config/default/kustomization.yaml has no line %q to uncomment", "#"+line)
+		}
+		data = bytes.Replace(data, commented, []byte("\n"+line+"\n"), 1)
 	}
-	data = bytes.Replace(data, []byte(commented), []byte("components:\n- ../components/"+name+"\n"), 1)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +161,15 @@ func TestInstallWebhookScope(t *testing.T) {
 	}
 	checkWebhooks(t, validating[0])
 
-	_, withMutating := render(t, withComponent(t, "mutating"))
+	_, withExec := render(t, withComponent(t, "pods-exec"))
+	if v := find(withExec, "ValidatingWebhookConfiguration"); len(v) != 1 || !registers(v[0], "CONNECT", "pods/exec") {
+		t.Errorf("config/components/pods-exec does not register CONNECT pods/exec")
+	}
+	if registers(validating[0], "CONNECT", "pods/exec") {
+		t.Errorf("config/default registers CONNECT pods/exec")
+	}
+
+	_, withMutating := render(t, withComponent(t, "mutating", "pods-exec"))
 	mutating := find(withMutating, "MutatingWebhookConfiguration")
 	if len(mutating) != 1 {
 		t.Fatalf("config/components/mutating renders %d MutatingWebhookConfigurations, want 1", len(mutating))
@@ -173,6 +186,23 @@ func TestInstallWebhookScope(t *testing.T) {
 	if ann := mutating[0].GetAnnotations()["cert-manager.io/inject-ca-from"]; ann != "verdict-system/verdict-serving-cert" {
 		t.Errorf("the mutating webhook's CA comes from %q", ann)
 	}
+}
+
+// registers says whether a webhook configuration's first webhook has a rule for op on resource.
+func registers(cfg *unstructured.Unstructured, op, resource string) bool {
+	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
+	if len(webhooks) == 0 {
+		return false
+	}
+	rules, _, _ := unstructured.NestedSlice(webhooks[0].(map[string]any), "rules")
+	for _, r := range rules {
+		ops, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "operations")
+		resources, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "resources")
+		if slices.Contains(ops, op) && slices.Contains(resources, resource) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkWebhooks(t *testing.T, cfg *unstructured.Unstructured) {
