@@ -228,6 +228,59 @@ func TestInstall(t *testing.T) {
 	t.Run("while verdict is down, what the webhook skips still passes and the rest is refused", func(t *testing.T) {
 		failClosedPaths(t, env, objects, validating, ns)
 	})
+
+	t.Run("the optional components are valid webhook configurations", func(t *testing.T) {
+		out := renderWithComponents(t, kubectl, "mutating", "pods-exec")
+		dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+		kinds := map[string]bool{}
+		for {
+			obj := &unstructured.Unstructured{}
+			if err := dec.Decode(&obj.Object); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if k := obj.GetKind(); k == "ValidatingWebhookConfiguration" || k == "MutatingWebhookConfiguration" {
+				kinds[k] = true
+				_, err := objects.resource(t, obj).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "e2e", Force: true, DryRun: []string{metav1.DryRunAll}})
+				if err != nil {
+					t.Errorf("%s %s: %v", k, obj.GetName(), err)
+				}
+			}
+		}
+		if len(kinds) != 2 {
+			t.Errorf("rendered webhook configurations: %v", kinds)
+		}
+	})
+}
+
+// renderWithComponents renders a copy of config/default with the optional components of those names
+// uncommented, as README's Install section says to enable them.
+func renderWithComponents(t *testing.T, kubectl string, names ...string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "config"))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "default", "kustomization.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range append([]string{"components:"}, names...) {
+		if line != "components:" {
+			line = "- ../components/" + line
+		}
+		data = bytes.Replace(data, []byte("\n#"+line+"\n"), []byte("\n"+line+"\n"), 1)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(kubectl, "kustomize", filepath.Join(dir, "default")).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize with %v: %v", names, err)
+	}
+	return out
 }
 
 // failClosedPaths points the install's ValidatingWebhookConfiguration, failing closed as installed,
