@@ -55,8 +55,8 @@ func TestKustomizeRenders(t *testing.T) {
 			builtin.WriteString("\n---\n")
 		}
 	}
-	for _, k := range []string{"Deployment", "Service", "ServiceAccount", "ClusterRole", "ValidatingWebhookConfiguration",
-		"MutatingWebhookConfiguration", "PodDisruptionBudget", "Certificate", "ConfigMap", "Namespace"} {
+	for _, k := range []string{"Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+		"PodDisruptionBudget", "Certificate", "ConfigMap", "Namespace"} {
 		if kinds[k] == 0 {
 			t.Errorf("config/default renders no %s", k)
 		}

@@ -107,3 +107,31 @@ func TestVerifyGatekeeperLibrary(t *testing.T) {
 		t.Errorf("ran %d suites of %d", len(suites), len(entries))
 	}
 }
+
+// TestVerifyNow pins the clock of a suite whose policy reads time.now_ns: the same case passes
+// after the expiry date it tests and fails before it, whatever day the test runs.
+func TestVerifyNow(t *testing.T) {
+	const suite = "testdata/verify-now/suite.yaml"
+	tests := []struct {
+		name   string
+		now    string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "after the expiry", now: "2031-01-01T00:00:00Z", code: 0, stdout: "1 passed, 0 failed"},
+		{name: "before the expiry", now: "2029-12-31T23:59:59+01:00", code: 1, stdout: "0 passed, 1 failed"},
+		{name: "not RFC 3339", now: "2031-01-01", code: 2, stderr: `--now "2031-01-01": want an RFC 3339 time`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", "verify", "--now", tc.now, suite)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stdout %q, stderr %q; want them to contain %q and %q", stdout, stderr, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}

@@ -112,6 +112,8 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	b.rego, err = regomod.Compile(ctx, src.modules, regomod.Options{AllowedBuiltins: opts.AllowedBuiltins})
 	if err != nil {
 		errs = append(errs, err)
+	} else {
+		b.Warnings = append(b.Warnings, b.rego.Warnings()...)
 	}
 	inventory := make([]*unstructured.Unstructured, 0, len(opts.Inventory))
 	for _, d := range opts.Inventory {

@@ -173,6 +173,11 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 	}
 	var warnings []string
 	for name, ct := range byName {
+		if ct.rego != nil {
+			for _, w := range ct.rego.compiled.Warnings() {
+				warnings = append(warnings, fmt.Sprintf("%s: ConstraintTemplate %q: %s", source[name].Source(), name, w))
+			}
+		}
 		if len(ct.constraints) == 0 {
 			warnings = append(warnings, fmt.Sprintf("%s: ConstraintTemplate %q has no constraint of kind %s: it judges nothing",
 				source[name].Source(), name, ct.kind))

@@ -43,6 +43,8 @@ type Module struct {
 type Options struct {
 	// AllowedBuiltins are unsafe builtins the operator allows.
 	AllowedBuiltins []string
+	// Guard bounds the evaluations of the compiled modules' queries; DefaultGuard when nil.
+	Guard *Guard
 }
 
 // Compiled is a set of modules compiled together, ready to prepare queries against.
@@ -50,6 +52,8 @@ type Compiled struct {
 	compiler *ast.Compiler
 	modules  map[string]*ast.Module
 	unsafe   map[string]struct{}
+	warnings []string
+	guard    *Guard
 }
 
 // Parse parses one module.
@@ -110,7 +114,11 @@ func Compile(modules []Module, opts Options) (*Compiled, error) {
 	if c.Failed() {
 		return nil, c.Errors
 	}
-	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe}, nil
+	guard := opts.Guard
+	if guard == nil {
+		guard = DefaultGuard()
+	}
+	return &Compiled{compiler: c, modules: parsed, unsafe: unsafe, warnings: nondeterministic(parsed, caps), guard: guard}, nil
 }
 
 func unsafeSet(allowed []string) map[string]struct{} {
@@ -127,18 +135,30 @@ func unsafeSet(allowed []string) map[string]struct{} {
 // checkBuiltins refuses calls of unsafe builtins, naming the file, line, rule and builtin.
 func checkBuiltins(mod *ast.Module, unsafe map[string]struct{}) error {
 	var errs []string
+	eachCall(mod, func(rule, op string, where *ast.Location) {
+		if _, bad := unsafe[op]; bad {
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: rule %s calls %s, which reaches outside the evaluation and is not allowed (allow it with --allow-builtin %s)",
+				where.File, where.Row, where.Col, rule, op, op))
+		}
+	})
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New(strings.Join(dedup(errs), "\n"))
+}
+
+// eachCall calls f with every builtin or function call of the module's rules: the rule's name, the
+// operator and where the call is (the package's location when OPA gives none).
+func eachCall(mod *ast.Module, f func(rule, op string, where *ast.Location)) {
 	for _, rule := range mod.Rules {
 		name := rule.Head.Ref().String()
 		report := func(op string, loc *ast.Location) {
-			if _, bad := unsafe[op]; !bad {
-				return
-			}
 			where := mod.Package.Location
 			if loc != nil {
 				where = loc
 			}
-			errs = append(errs, fmt.Sprintf("%s:%d:%d: rule %s calls %s, which reaches outside the evaluation and is not allowed (allow it with --allow-builtin %s)",
-				where.File, where.Row, where.Col, name, op, op))
+			f(name, op, where)
 		}
 		ast.WalkExprs(rule, func(e *ast.Expr) bool {
 			if e.IsCall() {
@@ -153,11 +173,6 @@ func checkBuiltins(mod *ast.Module, unsafe map[string]struct{}) error {
 			return false
 		})
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.Strings(errs)
-	return errors.New(strings.Join(dedup(errs), "\n"))
 }
 
 func dedup(s []string) []string {
@@ -170,6 +185,10 @@ func dedup(s []string) []string {
 	return out
 }
 
+// Warnings are what the modules do that is allowed but worth telling their author, each naming the
+// file, line, column and rule: calls of builtins whose result changes from one evaluation to the next.
+func (c *Compiled) Warnings() []string { return c.warnings }
+
 // Modules returns the parsed modules by file name.
 func (c *Compiled) Modules() map[string]*ast.Module { return c.modules }
 
@@ -177,6 +196,7 @@ func (c *Compiled) Modules() map[string]*ast.Module { return c.modules }
 type Query struct {
 	prepared oparego.PreparedEvalQuery
 	text     string
+	guard    *Guard
 }
 
 // Prepare prepares a query against the compiled modules and fixed data (nil for none).
@@ -197,16 +217,26 @@ func (c *Compiled) Prepare(ctx context.Context, query string, data map[string]an
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", query, err)
 	}
-	return &Query{prepared: pq, text: query}, nil
+	return &Query{prepared: pq, text: query, guard: c.guard}, nil
 }
 
 // Eval evaluates the query with input and returns the value of each result's first expression.
-// Evaluation stops when ctx is done; the error then says so.
+// Evaluation waits for a slot of the guard, and stops when ctx is done or the guard's heap limit is
+// passed; the error then says which.
 func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
-	rs, err := q.prepared.Eval(ctx, oparego.EvalParsedInput(input))
+	ctx, release, err := q.guard.enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation of %s did not start: %w", q.text, err)
+	}
+	defer release()
+	opts := []oparego.EvalOption{oparego.EvalParsedInput(input)}
+	if now, ok := nowOf(ctx); ok {
+		opts = append(opts, oparego.EvalTime(now))
+	}
+	rs, err := q.prepared.Eval(ctx, opts...)
 	if err != nil {
 		var herr *topdown.Error
-		if errors.As(err, &herr) && herr.Code == topdown.CancelErr {
+		if (errors.As(err, &herr) && herr.Code == topdown.CancelErr) || ctx.Err() != nil {
 			return nil, fmt.Errorf("evaluation of %s stopped: %w", q.text, context.Cause(ctx))
 		}
 		return nil, err

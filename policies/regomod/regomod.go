@@ -25,6 +25,7 @@ var (
 // Set is the compiled plain-Rego policies: one per package with deny, violation, warn or patch rules.
 type Set struct {
 	packages []*pkg
+	warnings []string
 }
 
 type pkg struct {
@@ -81,7 +82,7 @@ func Compile(ctx context.Context, modules []vrego.Module, opts Options) (*Set, e
 			}
 		}
 	}
-	s := &Set{}
+	s := &Set{warnings: compiled.Warnings()}
 	var errs []error
 	for name, n := range byPkg {
 		if len(n.rules) == 0 && !n.patch {
@@ -151,6 +152,10 @@ func exceptionName(rule string) string {
 	}
 	return rule
 }
+
+// Warnings are what the modules do that is allowed but worth telling their author (a call of
+// time.now_ns, rand.intn...), each naming the file, line and rule.
+func (s *Set) Warnings() []string { return s.warnings }
 
 // Len counts the policies (packages).
 func (s *Set) Len() int { return len(s.packages) }
