@@ -28,7 +28,7 @@ func render(t *testing.T, dir string) ([]byte, []manifest.Document) {
 	if err != nil {
 		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, out)
 	}
-	docs, err := manifest.Decode(dir, out)
+	docs, err := manifest.Decode(dir, out).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ func TestNondeterministicPoliciesWarn(t *testing.T) {
 		t.Fatalf("exit %d, want 0 (the policies are allowed)\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"warning: testdata/nondeterministic/lottery.rego:6:28: rule deny calls rand.intn, which is not deterministic",
-		`warning: testdata/nondeterministic/expired-template.yaml: document 0: ConstraintTemplate "k8sexpired": `,
+		"Warning: testdata/nondeterministic/lottery.rego:6:28: rule deny calls rand.intn, which is not deterministic",
+		`Warning: testdata/nondeterministic/expired-template.yaml:2: ConstraintTemplate "k8sexpired": `,
 		"rule violation calls time.now_ns, which is not deterministic",
 	} {
 		if !strings.Contains(stderr, want) {
