@@ -217,6 +217,12 @@ func compileTemplate(t *template, opts Options) (*compiledTemplate, error) {
 		}
 		ct.rego = r
 		ct.unstable = strings.Contains(t.rego.Rego, "_unstable") || strings.Contains(strings.Join(t.rego.Libs, "\n"), "_unstable")
+	} else if t.rego != nil {
+		// Gatekeeper hands every template to its Rego driver too, even where CEL judges, so a Rego
+		// block that does not compile fails the template there: it must fail here as well.
+		if _, err := compileRego(t.rego, opts); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := ct.compileSchema(); err != nil {
 		errs = append(errs, err)
