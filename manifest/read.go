@@ -27,6 +27,11 @@ type Document struct {
 	// Item is "items[N]" for an object of a List document, "" otherwise.
 	Item   string
 	Object *unstructured.Unstructured
+
+	// text is the document's source and textLine the absolute line where it starts, so that an error
+	// about a field can point at the field's line.
+	text     []byte
+	textLine int
 }
 
 // Source names where the document came from, as an editor opens it: "file:line".
@@ -49,7 +54,11 @@ func (d Document) Errorf(format string, args ...any) *Error {
 
 // Wrap makes err an error about the document.
 func (d Document) Wrap(err error) *Error {
-	return &Error{File: d.File, Document: d.Index, Item: d.Item, Line: d.Line, Err: err}
+	e := &Error{File: d.File, Document: d.Index, Item: d.Item, Line: d.Line, Err: err}
+	if l := d.fieldErrorLine(err); l > 0 {
+		e.Line = l
+	}
+	return e
 }
 
 // Error is a problem with one document of one file, or with the whole file.
@@ -243,6 +252,8 @@ func decodeChunk(file string, n int, c chunk) *Set {
 		d := Document{File: file, Index: n, Line: start, Object: it}
 		if listed {
 			d.Item = fmt.Sprintf("items[%d]", j)
+		} else {
+			d.text, d.textLine = c.text, c.line
 		}
 		out.Documents = append(out.Documents, d)
 	}
