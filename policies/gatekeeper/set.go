@@ -30,17 +30,6 @@ const (
 	BothEngines EngineChoice = "both"
 )
 
-// ParseEngineChoice accepts "", cel, rego and both.
-func ParseEngineChoice(s string) (EngineChoice, error) {
-	switch c := EngineChoice(strings.ToLower(s)); c {
-	case "":
-		return PreferCEL, nil
-	case PreferCEL, PreferRego, BothEngines:
-		return c, nil
-	}
-	return "", fmt.Errorf("engine %q: must be cel, rego or both", s)
-}
-
 // Options are what compilation needs besides the documents.
 type Options struct {
 	// Store holds the namespaces that namespaceSelector reads. A nil Store knows no namespace.
@@ -283,12 +272,11 @@ func (s *Set) Templates() []Template {
 
 // evaluation holds what a request is turned into, each computed at most once.
 type evaluation struct {
-	req        *policies.Request
-	ns         *corev1.Namespace
-	review     map[string]any
-	reviewNS   bool // review was built with the namespace
-	versioned  *admission.VersionedAttributes
-	versionErr error
+	req       *policies.Request
+	ns        *corev1.Namespace
+	review    map[string]any
+	reviewNS  bool // review was built with the namespace
+	versioned *admission.VersionedAttributes
 }
 
 // reviewValue is input.review; withNamespace adds _unstable.namespace.
@@ -304,8 +292,8 @@ func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
 	return e.review
 }
 
-func (e *evaluation) versionedAttributes() (*admission.VersionedAttributes, error) {
-	if e.versioned == nil && e.versionErr == nil {
+func (e *evaluation) versionedAttributes() *admission.VersionedAttributes {
+	if e.versioned == nil {
 		// As Gatekeeper's driver, objects are taken as they are, in their own version, whatever the
 		// request's kind says (gator's AdmissionReviews often leave it empty).
 		a := vcel.Attributes(e.req)
@@ -318,7 +306,7 @@ func (e *evaluation) versionedAttributes() (*admission.VersionedAttributes, erro
 		}
 		e.versioned = va
 	}
-	return e.versioned, e.versionErr
+	return e.versioned
 }
 
 // Validate judges a request against every constraint that matches it.
@@ -356,12 +344,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 				continue
 			}
 			if ct.cel != nil {
-				va, err := e.versionedAttributes()
-				if err != nil {
-					out.Errors = append(out.Errors, &EvalError{Template: ct.name, Kind: c.kind, Constraint: c.name, Engine: policies.CEL, Err: err})
-				} else {
-					ct.record(&out, c, ct.cel.eval(ctx, va, c))
-				}
+				ct.record(&out, c, ct.cel.eval(ctx, e.versionedAttributes(), c))
 			}
 			if ct.rego != nil {
 				vs, err := ct.rego.eval(ctx, e.reviewValue(ct.unstable), c)

@@ -403,7 +403,7 @@ func TestCompileErrors(t *testing.T) {
 			want: []string{"calls http.send"}},
 		{name: "Rego block of a template that CEL judges still compiles",
 			yamls: []string{regoTemplateYAML("K", "    rego: |\n      package k\n      violation[{\"msg\": m}] {\n        m := \n      }\n    code:\n    - engine: K8sNativeValidation\n      source:\n        validations:\n        - {expression: 'true', message: m}\n")},
-			want: []string{"spec.targets[0].rego:4:", "rego_parse_error"}},
+			want:  []string{"spec.targets[0].rego:4:", "rego_parse_error"}},
 		{name: "CEL compile error", yamls: []string{regoTemplateYAML("K", "    code:\n    - engine: K8sNativeValidation\n      source:\n        variables:\n        - {name: a, expression: 'objct'}\n")},
 			want: []string{"spec.targets[0].code[0].source.variables[0].expression", "undeclared reference to 'objct'"}},
 		{name: "reserved CEL variable", yamls: []string{regoTemplateYAML("K", "    code:\n    - engine: K8sNativeValidation\n      source:\n        variables:\n        - {name: params, expression: '1'}\n")},
