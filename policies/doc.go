@@ -4,6 +4,6 @@
 //
 // Formats (policies/vap, policies/gatekeeper, policies/regomod) compile their documents once into values
 // that satisfy Validator (those that mutate also have a Mutate method); policies/bundle loads files into
-// a compiled, immutable Bundle. The
-// engines themselves (policies/cel, policies/rego) know nothing of formats.
+// a compiled, immutable Bundle. The engines themselves (policies/cel, policies/rego) know nothing of
+// formats.
 package policies
