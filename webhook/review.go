@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,31 +46,54 @@ type review struct {
 	Response   *admissionv1.AdmissionResponse `json:"response,omitempty"`
 }
 
-// readReview reads and checks an AdmissionReview from an HTTP request.
-func readReview(r *http.Request) (*review, *requestError) {
+// checkHeaders refuses, before any of the body is read, what cannot be an AdmissionReview this
+// server takes: another method, another media type, a Content-Length over max.
+func checkHeaders(r *http.Request, max int64) *requestError {
 	if r.Method != http.MethodPost {
-		return nil, &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s is not allowed: send AdmissionReviews with POST", r.Method)}
+		return &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s is not allowed: send AdmissionReviews with POST", r.Method)}
 	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType,
+		return &requestError{status: http.StatusUnsupportedMediaType,
 			err: fmt.Errorf("Content-Type %q is not supported: send application/json", r.Header.Get("Content-Type"))}
 	}
-	if r.Body == nil {
-		return nil, badRequest("the request has no body: send an AdmissionReview")
+	if r.ContentLength > max {
+		return tooLarge(max)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
-	if err != nil {
-		return nil, badRequest("reading the request body: %v", err)
-	}
-	if len(body) > MaxRequestBytes {
-		return nil, &requestError{status: http.StatusRequestEntityTooLarge,
-			err: fmt.Errorf("the request body is over %d bytes", MaxRequestBytes)}
-	}
-	if len(body) == 0 {
+	return nil
+}
+
+func tooLarge(max int64) *requestError {
+	return &requestError{status: http.StatusRequestEntityTooLarge, err: fmt.Errorf("the request body is over %d bytes", max)}
+}
+
+// readBody reads the body of a request that passed checkHeaders. With a Content-Length, the buffer
+// is made that size once (io.ReadAll would grow it by doubling, to up to twice the body); without
+// one (a chunked body), it reads at most max bytes.
+func readBody(r *http.Request, max int64) ([]byte, *requestError) {
+	if r.Body == nil || r.ContentLength == 0 {
 		return nil, badRequest("the request body is empty: send an AdmissionReview")
 	}
-	return decodeReview(body)
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
+	}
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Timeout is the nearest reason the API machinery has to 408.
+		return nil, &requestError{status: http.StatusRequestTimeout, err: errors.New("the request body was not sent in time")}
+	case err != nil:
+		return nil, badRequest("reading the request body: %v", err)
+	case int64(len(body)) > max:
+		return nil, tooLarge(max)
+	case len(body) == 0:
+		return nil, badRequest("the request body is empty: send an AdmissionReview")
+	}
+	return body, nil
 }
 
 // decodeReview decodes and checks an AdmissionReview body.

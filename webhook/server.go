@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -44,7 +45,13 @@ type Options struct {
 	// Cluster, when set, adds the policies, params, Namespaces and inventory of a cluster to those of
 	// Policies (see ClusterSource).
 	Cluster *ClusterOptions
-	Log     logr.Logger
+	// ReadTimeout bounds the time from the start of a request to the end of its body;
+	// DefaultReadTimeout when zero.
+	ReadTimeout time.Duration
+	// MaxInFlightBytes bounds the bodies of the reviews being answered at once (see InFlight);
+	// DefaultInFlightBytes when zero.
+	MaxInFlightBytes int64
+	Log              logr.Logger
 }
 
 // Server is a running admission server.
@@ -55,6 +62,7 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
 	cluster  *ClusterSource // nil without Options.Cluster
+	inFlight *InFlight      // shared by /validate and /mutate
 }
 
 // New prepares a server: it registers its metrics and reads the certificate.
@@ -77,6 +85,7 @@ func New(opts Options) (*Server, error) {
 		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
 		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
+		inFlight: NewInFlight(cmp.Or(opts.MaxInFlightBytes, DefaultInFlightBytes)),
 	}
 	if opts.Cluster != nil {
 		if opts.Cluster.Config == nil {
@@ -97,8 +106,8 @@ func (s *Server) Cluster() *ClusterSource { return s.cluster }
 func (s *Server) Handlers() map[string]http.Handler {
 	log := s.opts.Log.WithName("admission")
 	return map[string]http.Handler{
-		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics},
-		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics},
+		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
 	}
 }
 
