@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
-	"k8s.io/apiserver/pkg/server/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -119,20 +118,9 @@ func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if s.opts.HealthAddr != "" {
 		mux := http.NewServeMux()
-		healthz.InstallHandler(mux, healthz.PingHealthz)
-		healthz.InstallLivezHandler(mux, healthz.PingHealthz)
-		checks := []healthz.HealthChecker{
-			healthz.PingHealthz,
-			healthz.NamedCheck("policies", func(*http.Request) error { return s.policies.Ready() }),
-			healthz.NamedCheck("serving-certificate", func(*http.Request) error {
-				_, err := s.certs.GetCertificate(nil)
-				return err
-			}),
-		}
-		if s.cluster != nil {
-			checks = append(checks, healthz.NamedCheck("cluster-policies", func(*http.Request) error { return s.cluster.Ready() }))
-		}
-		healthz.InstallReadyzHandler(mux, checks...)
+		installHealth(mux, "healthz", ping)
+		installHealth(mux, "livez", ping)
+		installHealth(mux, "readyz", s.readyChecks()...)
 		g.Go(func() error { return serveHTTP(ctx, s.opts.HealthAddr, mux) })
 	}
 	if s.opts.MetricsAddr != "" {
@@ -175,6 +163,22 @@ func (s *Server) Run(ctx context.Context) error {
 	s.opts.Log.Info("serving admission webhooks", "addr", s.opts.Addr, "cert", s.opts.CertFile, "validate", "/validate", "mutate", "/mutate")
 	g.Go(func() error { return srv.Start(ctx) })
 	return g.Wait()
+}
+
+// readyChecks are the checks of /readyz.
+func (s *Server) readyChecks() []check {
+	checks := []check{
+		ping,
+		{name: "policies", fn: s.policies.Ready},
+		{name: "serving-certificate", fn: func() error {
+			_, err := s.certs.GetCertificate(nil)
+			return err
+		}},
+	}
+	if s.cluster != nil {
+		checks = append(checks, check{name: "cluster-policies", fn: s.cluster.Ready})
+	}
+	return checks
 }
 
 func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
