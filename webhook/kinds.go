@@ -135,7 +135,7 @@ func filePolicies(opts bundle.Options) []*unstructured.Unstructured {
 			if p == manifest.Stdin {
 				continue
 			}
-			files, _ := manifest.Files([]string{p}, manifest.IsManifestFile)
+			files, _ := manifest.Files([]string{resolveRoot(p)}, manifest.IsManifestFile)
 			for _, f := range files {
 				read, _ := manifest.ReadFile(f, nil)
 				docs = append(docs, read...)

@@ -18,6 +18,7 @@ type Metrics struct {
 	Panics           *prometheus.CounterVec
 	Generation       prometheus.Gauge
 	Reloads          *prometheus.CounterVec
+	ReloadFailures   *prometheus.CounterVec
 	Policies         prometheus.Gauge
 }
 
@@ -58,12 +59,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "verdict_policy_set_loads_total",
 			Help: "Loads of the policy set, by result (success, failure).",
 		}, []string{"result"}),
+		ReloadFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_policy_reload_failures_total",
+			Help: "Loads of the policy set that failed, keeping the set in force, by reason (compile: does not compile or cannot be read; empty: no policy; lost: a file or Rego package of the set in force is gone; changing: the files kept changing while read).",
+		}, []string{"reason"}),
 		Policies: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "verdict_policies",
 			Help: "Policies in the set in force.",
 		}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Panics, m.Generation, m.Reloads, m.Policies)
+	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Panics, m.Generation, m.Reloads, m.ReloadFailures, m.Policies)
 	return m
 }
 

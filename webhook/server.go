@@ -41,6 +41,9 @@ type Options struct {
 	MetricsAddr, HealthAddr string
 	// Policies say where the policies come from.
 	Policies bundle.Options
+	// AllowEmpty lets the server start, and reload, with no policy at all; without it, a set of no
+	// policy is an error at start and a failed reload later.
+	AllowEmpty bool
 	// Cluster, when set, adds the policies, params, Namespaces and inventory of a cluster to those of
 	// Policies (see ClusterSource).
 	Cluster *ClusterOptions
@@ -86,6 +89,7 @@ func New(opts Options) (*Server, error) {
 		certs:    cw,
 		inFlight: NewInFlight(cmp.Or(opts.MaxInFlightBytes, DefaultInFlightBytes)),
 	}
+	s.policies.allowEmpty = opts.AllowEmpty
 	if opts.Cluster != nil {
 		if opts.Cluster.Config == nil {
 			return nil, errors.New("reading policies from a cluster needs a client configuration")
@@ -170,6 +174,9 @@ func (s *Server) readyChecks() []check {
 	checks := []check{
 		ping,
 		{name: "policies", fn: s.policies.Ready},
+		// The set in force keeps serving while this fails: the check says that it is not what the
+		// files say, and a probe that should not take the pod out for it excludes it.
+		{name: "policy-reload", fn: s.policies.ReloadError},
 		{name: "serving-certificate", fn: func() error {
 			_, err := s.certs.GetCertificate(nil)
 			return err
