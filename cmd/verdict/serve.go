@@ -42,6 +42,7 @@ type serveOptions struct {
 	sync            []string
 	syncKinds       []schema.GroupVersionKind
 	allowedBuiltins []string
+	allowEmpty      bool
 	verbosity       int
 }
 
@@ -52,7 +53,10 @@ func newServeCmd(streams IOStreams) *cobra.Command {
 		Short: "Serve the policies as validating and mutating admission webhooks over TLS",
 		Long: `Serve POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1 and v1beta1) over TLS
 with the decisions of the policies (the embedded default set without --policies), reloading them when
-their files change. Health checks (/healthz, /livez, /readyz, with ?verbose) and Prometheus /metrics
+their files change. A reload that does not compile, yields no policy, or loses a file or Rego package
+of the set in force fails: the set in force keeps serving, and /readyz shows the failing
+policy-reload check with its reason until a reload succeeds (taking a policy away needs a restart).
+Without --allow-empty, serve refuses to start with no policy. Health checks (/healthz, /livez, /readyz, with ?verbose) and Prometheus /metrics
 are served in plain HTTP on their own addresses.
 
 Without --tls-cert and --tls-key, the certificate is tls.crt and tls.key in --cert-dir; when they are
@@ -93,6 +97,7 @@ left out and logged. /readyz fails until the cache has synced and the set is loa
 	f.BoolVar(&o.fromCluster, "from-cluster", false, "read policies, params and inventory from the cluster as well: from --kubeconfig, or in a pod from its service account")
 	f.StringArrayVar(&o.sync, "sync", nil, "kind whose objects Gatekeeper templates see in data.inventory, as GROUP/VERSION/KIND or v1/KIND (repeatable; with --kubeconfig or --from-cluster)")
 	f.StringSliceVar(&o.allowedBuiltins, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "start (and reload) with no policy at all; without it, a policy set of no policy is an error")
 	f.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity: 0 logs denials and changes, 1 every request")
 	return cmd
 }
@@ -159,8 +164,8 @@ func (o *serveOptions) run(ctx context.Context) error {
 	srv, err := webhook.New(webhook.Options{
 		Addr: o.addr, CertFile: certFile, KeyFile: keyFile, ClientCAFile: o.clientCA, HTTP2: o.http2,
 		MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, Log: log,
-		Policies: bundle.Options{Paths: o.policies, Library: library.FS, AllowedBuiltins: o.allowedBuiltins},
-		Cluster:  cluster,
+		Policies: bundle.Options{Paths: o.policies, Library: library.FS, AllowedBuiltins: o.allowedBuiltins}, AllowEmpty: o.allowEmpty,
+		Cluster: cluster,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)
