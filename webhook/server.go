@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -32,7 +30,7 @@ type Options struct {
 	// CertFile and KeyFile are the serving certificate; they are reloaded when they change.
 	CertFile, KeyFile string
 	// ClientCAFile, when set, makes the server require and verify client certificates (the API
-	// server's) against it.
+	// server's) against it; it is read again when it changes.
 	ClientCAFile string
 	// HTTP2 allows HTTP/2, off by default (CVE-2023-44487 and friends).
 	HTTP2 bool
@@ -189,15 +187,11 @@ func (s *Server) readyChecks() []check {
 }
 
 func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
-	var clientCAs *x509.CertPool
+	var clientCAs *clientCAs
 	if s.opts.ClientCAFile != "" {
-		data, err := os.ReadFile(s.opts.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the client CA: %w", err)
-		}
-		clientCAs = x509.NewCertPool()
-		if !clientCAs.AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", s.opts.ClientCAFile)
+		var err error
+		if clientCAs, err = newClientCAs(s.opts.ClientCAFile, s.opts.Log.WithName("client-ca")); err != nil {
+			return nil, err
 		}
 	}
 	return []func(*tls.Config){func(c *tls.Config) {
@@ -207,8 +201,10 @@ func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
 			c.NextProtos = []string{"http/1.1"}
 		}
 		if clientCAs != nil {
-			c.ClientCAs = clientCAs
+			// The pool at start, and each handshake's own from the file as it is then.
+			c.ClientCAs = clientCAs.pool
 			c.ClientAuth = tls.RequireAndVerifyClientCert
+			c.GetConfigForClient = clientCAs.configFor(c)
 		}
 	}}, nil
 }

@@ -88,10 +88,11 @@ func start(t *testing.T, with ...func(*Options)) *running {
 		cancel()
 		<-r.done
 	})
+	// A handshake is enough: with a client CA, a request without a client certificate would fail.
 	waitFor(t, func() bool {
-		resp, err := r.client.Get("https://" + r.webhook + "/validate")
+		conn, err := tls.Dial("tcp", r.webhook, r.client.Transport.(*http.Transport).TLSClientConfig)
 		if err == nil {
-			resp.Body.Close()
+			conn.Close()
 		}
 		return err == nil
 	})

@@ -88,7 +88,7 @@ left out and logged. /readyz fails until the cache has synced and the set is loa
 	f.StringVar(&o.certDir, "cert-dir", "", "folder of tls.crt and tls.key; a self-signed pair is written there when absent (default: a temporary folder)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serving certificate file (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "serving key file (with --tls-cert)")
-	f.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by this CA (the API server's)")
+	f.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by this CA (the API server's); reloaded when the file changes")
 	f.StringSliceVar(&o.certHosts, "cert-host", webhook.DefaultHosts("verdict-webhook", "verdict-system"), "host names and IPs of a self-signed certificate")
 	f.BoolVar(&o.http2, "enable-http2", false, "allow HTTP/2 on the webhook server")
 	f.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty: off)")
