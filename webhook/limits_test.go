@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -241,4 +242,44 @@ func counter(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// FuzzReadReview sends the /validate handler bodies of any bytes with any Content-Length (negative:
+// none, as a chunked body), under a small size bound and in-flight bound: every answer is an
+// AdmissionReview that refuses unless it is a 200, with the reason of its code, and every request
+// gives back its in-flight bytes.
+func FuzzReadReview(f *testing.F) {
+	good := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(3, ""), "")
+	const limit = 4 << 10
+	f.Add([]byte(good), int64(len(good)))
+	f.Add([]byte(good), int64(-1))                         // chunked
+	f.Add([]byte(good), int64(len(good)+10))               // shorter than it says
+	f.Add([]byte(good), int64(len(good)/2))                // longer than it says
+	f.Add([]byte(good), int64(limit+1))                    // over the bound by its Content-Length
+	f.Add([]byte(strings.Repeat(" ", limit+1)), int64(-1)) // over the bound, chunked
+	f.Add([]byte{}, int64(0))
+	f.Add([]byte(`{}`), int64(2))
+	inFlight := NewInFlight(2 * limit)
+	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(f)}, Log: logr.Discard(), InFlight: inFlight, maxBody: limit}
+	f.Fuzz(func(t *testing.T, body []byte, contentLength int64) {
+		r := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.ContentLength = max(contentLength, -1)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var rv review
+		if err := json.Unmarshal(w.Body.Bytes(), &rv); err != nil || rv.Response == nil || rv.Response.Result == nil && w.Code != 200 {
+			t.Fatalf("HTTP %d: the answer is no AdmissionReview: %v %s", w.Code, err, w.Body.String())
+		}
+		if w.Code != 200 && (rv.Response.Allowed || rv.Response.Result.Code != int32(w.Code) || rv.Response.Result.Reason != statusReason(w.Code)) {
+			t.Fatalf("HTTP %d answered %+v", w.Code, rv.Response)
+		}
+		if contentLength > limit && w.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("Content-Length %d over %d: HTTP %d, want 413", contentLength, limit, w.Code)
+		}
+		if !inFlight.acquire(2 * limit) {
+			t.Fatal("the request kept in-flight bytes after its answer")
+		}
+		inFlight.release(2 * limit)
+	})
 }
