@@ -69,7 +69,12 @@ and their bindings, Gatekeeper ConstraintTemplates and constraints (whatever of 
 server serves; constraint kinds created later are found within 30s). The Namespaces, the params of
 the policies and the kinds named by --sync (Gatekeeper's data.inventory, as its Config syncOnly) are
 read from a watch cache. Every change loads the set again; a cluster policy that does not compile is
-left out and logged. /readyz fails until the cache has synced and the set is loaded.`,
+left out and logged. /readyz fails until the cluster's policies were read once (discovery answered,
+the cache synced, the set loaded), and /readyz?verbose says why (an API server that cannot be reached).
+
+Requests are bounded: a body must arrive within 10s of the request's start (408), a Content-Length over
+7 MiB is refused before it is read (413), the bodies in flight are bounded to 64 MiB (429, Retry-After),
+and ?timeout= is taken up to 30s. --client-ca is read again when the file changes.`,
 		Example: `  verdict serve
   verdict serve -p /etc/verdict/policies --cert-dir /tmp/k8s-webhook-server/serving-certs
   verdict serve --kubeconfig ~/.kube/config --sync networking.k8s.io/v1/Ingress --sync v1/Namespace
