@@ -48,9 +48,10 @@ load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to 
 	$(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
 
 .PHONY: fuzz
-fuzz: ## Fuzz the parsers (manifests, AdmissionReviews, RBAC objects), FUZZTIME each.
+fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects), FUZZTIME each.
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./manifest
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
+	$(GOTEST) -run '^$$' -fuzz '^FuzzReadReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rbacsim
 
 ##@ Build
