@@ -322,7 +322,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		return out
 	}
 	e := &evaluation{req: gkRequest(req)}
-	if req.Namespace != "" && s.namespaces != nil {
+	if s.namespaces != nil && (req.Namespace != "" || asksForUnnamespaced(s.namespaces)) {
 		ns, err := s.namespaces.Namespace(req.Namespace)
 		if err != nil {
 			out.Errors = append(out.Errors, fmt.Errorf("namespace %q: %w", req.Namespace, err))

@@ -1,0 +1,51 @@
+package gatekeeper
+
+import (
+	"context"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/verdict-dev/verdict/policies"
+)
+
+// TestGatorTestNamespaces: with gator test's namespaces, an object that names no namespace is in an
+// empty Namespace, as gator test v3.23.1 reports it (a Pod without metadata.namespace is not matched
+// by namespaces: [default], is matched by scope: Namespaced; a ClusterRole is not matched by scope:
+// Cluster); the store's view (the API server's) is unchanged.
+func TestGatorTestNamespaces(t *testing.T) {
+	prod := object(t, `{apiVersion: v1, kind: Namespace, metadata: {name: prod, labels: {env: prod}}}`)
+	gator := GatorTestNamespaces([]*unstructured.Unstructured{prod})
+	store := policies.NewStore()
+	store.Add(prod)
+	pod := `{apiVersion: v1, kind: Pod, metadata: {name: p}}`
+	role := `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: r}}`
+	for _, tc := range []struct {
+		name, match, object string
+		gator, store        int
+	}{
+		{"namespaces, no namespace", `{namespaces: [default]}`, pod, 0, 1},
+		{"namespaces, default", `{namespaces: [default]}`, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: default}}`, 1, 1},
+		{"namespaces *, no namespace", `{namespaces: ["*"]}`, pod, 1, 1},
+		{"excludedNamespaces, no namespace", `{excludedNamespaces: [default]}`, pod, 1, 1},
+		{"scope Namespaced, no namespace", `{scope: Namespaced}`, pod, 1, 0},
+		{"scope Cluster, cluster-scoped", `{scope: Cluster}`, role, 0, 1},
+		{"scope Cluster, Namespace", `{scope: Cluster}`, `{apiVersion: v1, kind: Namespace, metadata: {name: n}}`, 1, 1},
+		{"namespaceSelector, no namespace", `{namespaceSelector: {matchLabels: {env: prod}}}`, pod, 0, 1},
+		{"namespaceSelector, known", `{namespaceSelector: {matchLabels: {env: prod}}}`, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}}`, 1, 1},
+		{"namespaceSelector, default", `{namespaceSelector: {matchLabels: {env: prod}}}`, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: default}}`, 0, 0},
+	} {
+		c := constraintYAML("K8sRequiredLabels", "owner", `{match: `+tc.match+`, parameters: {labels: [owner]}}`)
+		for _, side := range []struct {
+			name string
+			opts Options
+			want int
+		}{{"gator", Options{Namespaces: gator}, tc.gator}, {"store", Options{Store: store}, tc.store}} {
+			s := compile(t, side.opts, requiredLabels, c)
+			out := s.Validate(context.Background(), request(object(t, tc.object), policies.Create))
+			if len(out.Errors) > 0 || len(out.Findings) != side.want {
+				t.Errorf("%s, %s: findings %v, errors %v; want %d findings", tc.name, side.name, messagesOf(out), out.Errors, side.want)
+			}
+		}
+	}
+}
