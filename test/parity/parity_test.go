@@ -24,7 +24,7 @@ var (
 
 // The material, relative to this folder.
 var (
-	gatekeeperRoots = []string{"../testdata/gatekeeper-library", "testdata/gatekeeper-library"}
+	gatekeeperRoots = []string{"../testdata/gatekeeper-library", "testdata/gatekeeper-library", "testdata/gatekeeper-match"}
 	conftestRoot    = "testdata/conftest"
 )
 
