@@ -13,7 +13,8 @@ import (
 // constraint's match.namespaces never matches it, match.scope Namespaced does and Cluster does not
 // (except for a Namespace), and a namespaceSelector sees no labels; a namespace whose Namespace is
 // among objects is that Namespace; "default" exists without labels; any other namespace is unknown
-// (nil). It is the view of verdict check --as-written, which reports what gator test reports.
+// (nil). It is the view of verdict check --as-written, which reports what gator test reports: with
+// it, input.review.namespaceObject is null, as gator test passes no namespace to the drivers.
 func GatorTestNamespaces(objects []*unstructured.Unstructured) NamespaceGetter {
 	g := gatorTestNamespaces{}
 	for _, o := range objects {
@@ -45,12 +46,13 @@ func (g gatorTestNamespaces) Namespace(name string) (*corev1.Namespace, error) {
 	return nil, nil
 }
 
-// namespaceOfUnnamespaced marks a NamespaceGetter that is asked for the namespace "" too, for an
-// object that names none.
-func (gatorTestNamespaces) namespaceOfUnnamespaced() {}
+// gatorTest marks the NamespaceGetter of gator test's view: it is asked for the namespace "" too (an
+// object that names none), and the Rego input.review has namespaceObject null (gator test passes no
+// namespace to the drivers) and no _unstable (Gatekeeper 3.23 has none).
+func (gatorTestNamespaces) gatorTest() {}
 
-// asksForUnnamespaced reports whether g is asked for the namespace of an object that names none.
-func asksForUnnamespaced(g NamespaceGetter) bool {
-	_, ok := g.(interface{ namespaceOfUnnamespaced() })
+// isGatorTest reports whether g is gator test's view.
+func isGatorTest(g NamespaceGetter) bool {
+	_, ok := g.(interface{ gatorTest() })
 	return ok
 }

@@ -2,6 +2,8 @@ package gatekeeper
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -46,6 +48,34 @@ func TestGatorTestNamespaces(t *testing.T) {
 			if len(out.Errors) > 0 || len(out.Findings) != side.want {
 				t.Errorf("%s, %s: findings %v, errors %v; want %d findings", tc.name, side.name, messagesOf(out), out.Errors, side.want)
 			}
+		}
+	}
+}
+
+// TestUnknownParameters: a constraint's parameters that its template's schema does not know make it
+// invalid, as gator test v3.23.1 reports ("invalid Constraint: unknown fields: [...]"); it is not a
+// schema error (gator verify's invalid: true wants one of those).
+func TestUnknownParameters(t *testing.T) {
+	noSchema := regoTemplateYAML("K", "    rego: |\n      package k\n      violation[{\"msg\": \"m\"}] { true }\n")
+	withSchema := strings.Replace(noSchema, "crd: {spec: {names: {kind: K}}}",
+		"crd: {spec: {names: {kind: K}, validation: {openAPIV3Schema: {type: object, properties: {known: {type: string}, open: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}}}", 1)
+	for _, tc := range []struct {
+		name, template, spec, err string
+	}{
+		{"no schema, no parameters", noSchema, `{}`, ""},
+		{"no schema, parameters", noSchema, `{parameters: {a: 1}}`, "invalid Constraint: unknown fields: [spec.parameters]"},
+		{"no schema, empty parameters", noSchema, `{parameters: {}}`, "invalid Constraint: unknown fields: [spec.parameters]"},
+		{"known", withSchema, `{parameters: {known: x, open: {any: 1}}}`, ""},
+		{"unknown", withSchema, `{parameters: {known: x, unknown: 1, other: {a: 1}}}`, "invalid Constraint: unknown fields: [spec.parameters.other spec.parameters.unknown]"},
+	} {
+		_, _, err := Compile(context.Background(), docs(t, "policy.yaml", tc.template, constraintYAML("K", "c", tc.spec)), Options{})
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		case tc.err != "" && (!errors.Is(err, ErrInvalidConstraint) || errors.Is(err, ErrSchema)):
+			t.Errorf("%s: error %v is not ErrInvalidConstraint alone", tc.name, err)
 		}
 	}
 }
