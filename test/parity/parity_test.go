@@ -159,6 +159,8 @@ func verdictFindings(t *testing.T, verdict string, args []string, m *material) [
 		Results []struct {
 			File     string `json:"file"`
 			Document int    `json:"document"`
+			Kind     string `json:"kind"`
+			Name     string `json:"name"`
 			Policy   string `json:"policy"`
 			Binding  string `json:"binding"`
 			Action   string `json:"action"`
@@ -185,7 +187,7 @@ func verdictFindings(t *testing.T, verdict string, args []string, m *material) [
 		if m != nil {
 			doc := fmt.Sprintf("%s#%d", r.File, r.Document)
 			var ok bool
-			if object, ok = m.byDoc[doc]; !ok {
+			if object, ok = m.byDoc[docKey(r.File, r.Document, r.Kind, r.Name)]; !ok {
 				t.Errorf("verdict reports %s, which is no object among the inputs", doc)
 				object = doc
 			}
@@ -322,17 +324,25 @@ func uniqueConstraints(t *testing.T, files []string) []string {
 // conftestMaterial is every object of the comparison: the conftest examples' manifests and the
 // Gatekeeper library's sample objects.
 func conftestMaterial(t *testing.T) *material {
-	m := gatekeeperMaterial(t)
-	return m
+	return gatekeeperMaterial(t)
 }
 
 func conftestObjects(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(conftestRoot, "*", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, ext := range []string{"*.yaml", "*.json"} {
+		f, err := filepath.Glob(filepath.Join(conftestRoot, "*", ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f...)
 	}
+	sort.Strings(files)
 	return files
+}
+
+func docKey(file string, doc int, kind, name string) string {
+	return fmt.Sprintf("%s#%d %s/%s", file, doc, kind, name)
 }
 
 // index reads every object file and keys each document by its content.
@@ -346,7 +356,12 @@ func (m *material) index(t *testing.T) {
 	for _, d := range set.Documents {
 		k := m.key(t, d.Object.Object)
 		doc := fmt.Sprintf("%s#%d", d.File, d.Index)
-		m.byDoc[doc] = k
+		if d.Item != "" {
+			doc += "." + d.Item
+		}
+		// verdict's JSON names an object by file, document, kind and name (the items of a List
+		// share their document).
+		m.byDoc[docKey(d.File, d.Index, d.Object.GetKind(), d.Object.GetName())] = k
 		m.where[k] = append(m.where[k], doc)
 		m.count++
 	}
