@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -115,10 +116,21 @@ func TestConftestParity(t *testing.T) {
 	}
 	for _, policy := range suites {
 		t.Run(filepath.Base(filepath.Dir(policy)), func(t *testing.T) {
-			modules, _ := filepath.Glob(filepath.Join(policy, "*.rego"))
+			var modules []string
+			_ = filepath.WalkDir(policy, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && strings.HasSuffix(p, ".rego") {
+					modules = append(modules, p)
+				}
+				return nil
+			})
 			t.Logf("%s: %d modules; %d object files (%d objects)", policy, len(modules), len(m.objects), m.count)
 			// --all-namespaces: conftest runs only package main by default, verdict every package.
-			args := append([]string{"test", "-o", "json", "--all-namespaces", "--no-color", "-p", policy}, m.objects...)
+			args := []string{"test", "-o", "json", "--all-namespaces", "--no-color", "-p", policy}
+			// conftest reads Rego v1 unless told otherwise; verdict reads v0 where OPA can.
+			if v, err := os.ReadFile(filepath.Join(filepath.Dir(policy), "rego-version")); err == nil {
+				args = append(args, "--rego-version", strings.TrimSpace(string(v)))
+			}
+			args = append(args, m.objects...)
 			out, stderr := run(t, *conftestBin, args, 0, 1)
 			var results []struct {
 				Filename  string `json:"filename"`
