@@ -59,7 +59,7 @@ func TestGatorParity(t *testing.T) {
 	}
 	verdict := verdictBinary(t)
 	m := gatekeeperMaterial(t)
-	t.Logf("%d templates, %d constraints, %d object files (%d objects): %d constraint × object pairs",
+	t.Logf("%d template files, %d constraint files, %d object files (%d objects): %d constraint file × object pairs",
 		len(m.templates), len(m.constraints), len(m.objects), m.count, len(m.constraints)*m.count)
 
 	// gator test reads the templates, constraints and objects as one set, as verdict reads -p and inputs.
