@@ -79,3 +79,29 @@ func TestUnknownParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceObject: Rego's input.review.namespaceObject is the request's Namespace under the API
+// server's view (the store), as Gatekeeper 3.23's webhook passes it, and null under gator test's and
+// any other getter's (gator test and gator verify pass none).
+func TestNamespaceObject(t *testing.T) {
+	tmpl := regoTemplateYAML("K", "    rego: |\n      package k\n      violation[{\"msg\": msg}] {\n        msg := sprintf(\"%v\", [input.review.namespaceObject.metadata.labels.env])\n      }\n      violation[{\"msg\": \"null\"}] { input.review.namespaceObject == null }\n")
+	prod := object(t, `{apiVersion: v1, kind: Namespace, metadata: {name: prod, labels: {env: prod}}}`)
+	store := policies.NewStore()
+	store.Add(prod)
+	pod := object(t, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}}`)
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"store", Options{Store: store}, []string{"prod"}},
+		{"gator test", Options{Namespaces: GatorTestNamespaces([]*unstructured.Unstructured{prod})}, []string{"null"}},
+		{"other getter", Options{Namespaces: nsGetter{}}, []string{"null"}},
+	} {
+		s := compile(t, tc.opts, tmpl, constraintYAML("K", "c", `{}`))
+		out := s.Validate(context.Background(), request(pod, policies.Create))
+		if got := messagesOf(out); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: messages %q, want %q (errors %v)", tc.name, got, tc.want, out.Errors)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func gkRequest(req *policies.Request) *policies.Request {
 
 // reviewMap renders the request as Gatekeeper's input.review: the admission.k8s.io/v1
 // AdmissionRequest as it marshals to JSON (omitting what it omits), plus namespaceObject (Gatekeeper
-// 3.23's: the namespace of the request as JSON, or null) and, unless as gator test, _unstable with
+// 3.23's: the namespace of the request as JSON, or null; gator passes none) and, unless as gator test, _unstable with
 // unstable (the namespace, for templates that read _unstable.namespace) when it is not nil.
 func reviewMap(req *policies.Request, unstable, namespaceObject *corev1.Namespace, gatorTest bool) map[string]any {
 	m := requestMap(req)

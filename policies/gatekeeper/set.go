@@ -279,9 +279,12 @@ func (s *Set) Templates() []Template {
 
 // evaluation holds what a request is turned into, each computed at most once.
 type evaluation struct {
-	req        *policies.Request
-	ns         *corev1.Namespace
-	gatorTest  bool // as gator test: input.review.namespaceObject is null, no _unstable
+	req       *policies.Request
+	ns        *corev1.Namespace
+	gatorTest bool // as gator test: no _unstable
+	// nsObject: input.review.namespaceObject is the namespace, as Gatekeeper's webhook and audit pass
+	// it (the API server's view, policies.Store); gator test and gator verify pass none (null).
+	nsObject   bool
 	review     map[string]any
 	reviewNS   bool // review was built with the namespace
 	versioned  *admission.VersionedAttributes
@@ -295,9 +298,9 @@ func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
 		if withNamespace {
 			ns = e.ns
 		}
-		nsObject := e.ns
-		if e.gatorTest {
-			nsObject = nil // gator test passes no namespace to the drivers
+		var nsObject *corev1.Namespace
+		if e.nsObject {
+			nsObject = e.ns
 		}
 		e.review = reviewMap(e.req, ns, nsObject, e.gatorTest)
 		e.reviewNS = withNamespace
@@ -328,7 +331,8 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 	if len(s.templates) == 0 {
 		return out
 	}
-	e := &evaluation{req: gkRequest(req), gatorTest: isGatorTest(s.namespaces)}
+	_, isStore := s.namespaces.(*policies.Store)
+	e := &evaluation{req: gkRequest(req), gatorTest: isGatorTest(s.namespaces), nsObject: isStore}
 	if s.namespaces != nil && (req.Namespace != "" || e.gatorTest) {
 		ns, err := s.namespaces.Namespace(req.Namespace)
 		if err != nil {
