@@ -86,3 +86,20 @@ func deprecatedVersion(gvk schema.GroupVersionKind) string {
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	return deprecation.WarningMessage(obj)
 }
+
+// UnservedVersionError is a built-in kind in an API version that a default API server of the
+// current release does not serve (a beta version that is off by default, or one that never
+// existed), with the versions that it serves.
+type UnservedVersionError struct {
+	GVK    schema.GroupVersionKind
+	Served []string
+}
+
+func (e *UnservedVersionError) Error() string {
+	uses := make([]string, len(e.Served))
+	for i, v := range e.Served {
+		uses[i] = schema.GroupVersion{Group: e.GVK.Group, Version: v}.String()
+	}
+	return fmt.Sprintf("%s %s is not served by a default Kubernetes v1.%d API server; use %s %s",
+		e.GVK.GroupVersion(), e.GVK.Kind, release(), strings.Join(uses, " or "), e.GVK.Kind)
+}

@@ -22,10 +22,7 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 	if err != nil {
 		return obj, nil
 	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, typed, true); err != nil {
-		if ferr := fieldTypeError(obj.Object, typed); ferr != nil {
-			err = ferr
-		}
+	if err := ConvertStrict(obj.Object, typed); err != nil {
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}
 	builtinDefaulter().Default(typed)
@@ -36,4 +33,16 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 	out := &unstructured.Unstructured{Object: content}
 	out.SetGroupVersionKind(gvk)
 	return out, nil
+}
+
+// ConvertStrict converts an object into its Go type, refusing unknown fields as the API server's
+// strict field validation (kubectl's default) does, and naming the field of a value of the wrong type.
+func ConvertStrict(object map[string]any, into any) error {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(object, into, true); err != nil {
+		if ferr := fieldTypeError(object, into); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	return nil
 }

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/internal/parallel"
 )
 
 // Document is one object read from a manifest.
@@ -28,6 +27,11 @@ type Document struct {
 	// Item is "items[N]" for an object of a List document, "" otherwise.
 	Item   string
 	Object *unstructured.Unstructured
+
+	// text is the document's source and textLine the absolute line where it starts, so that an error
+	// about a field can point at the field's line.
+	text     []byte
+	textLine int
 }
 
 // Source names where the document came from, as an editor opens it: "file:line".
@@ -50,7 +54,11 @@ func (d Document) Errorf(format string, args ...any) *Error {
 
 // Wrap makes err an error about the document.
 func (d Document) Wrap(err error) *Error {
-	return &Error{File: d.File, Document: d.Index, Item: d.Item, Line: d.Line, Err: err}
+	e := &Error{File: d.File, Document: d.Index, Item: d.Item, Line: d.Line, Err: err}
+	if l := d.fieldErrorLine(err); l > 0 {
+		e.Line = l
+	}
+	return e
 }
 
 // Error is a problem with one document of one file, or with the whole file.
@@ -131,23 +139,7 @@ func Read(paths []string, stdin io.Reader) *Set {
 		seenStdin = true
 		reads[i] = ReadFile(f, stdin)
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(pending)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := int(next.Add(1)) - 1
-				if n >= len(pending) {
-					return
-				}
-				i := pending[n]
-				reads[i] = ReadFile(files[i], nil)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(pending), 2, func(n int) { reads[pending[n]] = ReadFile(files[pending[n]], nil) })
 	for _, r := range reads {
 		out.add(r)
 	}
@@ -214,45 +206,56 @@ func (e *Error) position() string {
 // yields its items, each with the List's document number. Empty documents are skipped but counted. A
 // document that cannot be decoded is an error of the set; the other documents are still read.
 func Decode(file string, data []byte) *Set {
+	chunks := split(data)
+	parts := make([]*Set, len(chunks))
+	// Large files (a kubectl get -o yaml dump, a kustomize build) are decoded on every core.
+	parallel.Each(len(chunks), 64, func(i int) { parts[i] = decodeChunk(file, i+1, chunks[i]) })
 	out := &Set{}
-	for i, c := range split(data) {
-		n := i + 1
-		start := c.contentLine()
-		fail := func(err error) {
-			e := &Error{File: file, Document: n, Line: start, Err: err}
-			var ye *yamlError
-			if errors.As(err, &ye) {
-				// go-yaml places an error at the end of the stream one line past the document.
-				last := c.line + bytes.Count(bytes.TrimRight(c.text, " \t\r\n"), []byte("\n"))
-				e.Line, e.Column, e.Err = min(c.line+ye.line-1, last), ye.column, ye
-			}
-			out.Errors = append(out.Errors, e)
+	for _, p := range parts {
+		out.add(p)
+	}
+	return out
+}
+
+// decodeChunk decodes document n of a file.
+func decodeChunk(file string, n int, c chunk) *Set {
+	out := &Set{}
+	start := c.contentLine()
+	fail := func(err error) *Set {
+		e := &Error{File: file, Document: n, Line: start, Err: err}
+		var ye *yamlError
+		if errors.As(err, &ye) {
+			// go-yaml places an error at the end of the stream one line past the document.
+			last := c.line + bytes.Count(bytes.TrimRight(c.text, " \t\r\n"), []byte("\n"))
+			e.Line, e.Column, e.Err = min(c.line+ye.line-1, last), ye.column, ye
 		}
-		obj, err := decodeDocument(c.text)
-		if err != nil {
-			fail(err)
-			continue
+		out.Errors = append(out.Errors, e)
+		return out
+	}
+	obj, err := decodeDocument(c.text)
+	if err != nil {
+		return fail(err)
+	}
+	if obj == nil {
+		return out
+	}
+	if isNotObjectKind(obj) {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s:%d: document %d: skipped, a %s file, not a Kubernetes object", file, start, n, obj.GetKind()))
+		return out
+	}
+	items, err := expandList(obj)
+	if err != nil {
+		return fail(err)
+	}
+	listed := len(items) != 1 || items[0] != obj
+	for j, it := range items {
+		d := Document{File: file, Index: n, Line: start, Object: it}
+		if listed {
+			d.Item = fmt.Sprintf("items[%d]", j)
+		} else {
+			d.text, d.textLine = c.text, c.line
 		}
-		if obj == nil {
-			continue
-		}
-		if isNotObjectKind(obj) {
-			out.Notes = append(out.Notes, fmt.Sprintf("%s:%d: document %d: skipped, a %s file, not a Kubernetes object", file, start, n, obj.GetKind()))
-			continue
-		}
-		items, err := expandList(obj)
-		if err != nil {
-			fail(err)
-			continue
-		}
-		listed := len(items) != 1 || items[0] != obj
-		for j, it := range items {
-			d := Document{File: file, Index: n, Line: start, Object: it}
-			if listed {
-				d.Item = fmt.Sprintf("items[%d]", j)
-			}
-			out.Documents = append(out.Documents, d)
-		}
+		out.Documents = append(out.Documents, d)
 	}
 	return out
 }

@@ -330,3 +330,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestFieldErrorsPointAtTheField(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "scalar", in: "# a comment\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: three\n",
+			want: `f.yaml:6: document 1: Deployment "d": spec.replicas: expected integer, got string "three"`},
+		{name: "in the second item of a list", in: "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    ports: [{containerPort: 80}]\n  - name: b\n    ports:\n    - containerPort: 80\n    - containerPort: http\n",
+			want: `f.yaml:12: document 1: Pod "p": spec.containers[1].ports[1].containerPort: expected integer, got string "http"`},
+		{name: "JSON", in: "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"p\", \"labels\": [\"a\"]}}",
+			want: `f.yaml:2: document 1: Pod "p": metadata.labels: expected object, got array`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			docs, err := Decode("f.yaml", []byte(tc.in)).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Normalize(docs[0].Object)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := docs[0].Wrap(err).Error(); got != tc.want {
+				t.Errorf("error = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

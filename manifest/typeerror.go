@@ -24,11 +24,40 @@ func fieldTypeError(object map[string]any, into any) error {
 		return nil
 	}
 	want := jsonKind(ute.Type)
-	got := ute.Value
-	if v, ok := findMistyped(object, strings.Split(ute.Field, "."), want); ok {
-		got = describeValue(v)
+	fe := &FieldError{Field: ute.Field, Message: fmt.Sprintf("expected %s, got %s", want, ute.Value)}
+	if v, path, ok := findMistyped(object, strings.Split(ute.Field, "."), want); ok {
+		fe.Message = fmt.Sprintf("expected %s, got %s", want, describeValue(v))
+		fe.Path = path
+		fe.Field = fieldPath(path)
 	}
-	return fmt.Errorf("%s: expected %s, got %s", ute.Field, want, got)
+	return fe
+}
+
+// FieldError is a value of the wrong type at a field path. Path holds the keys and list indices
+// that lead to it, so that the field's line can be found in the source.
+type FieldError struct {
+	Field   string // spec.template.spec.containers[0].ports[1].containerPort
+	Path    []any  // the keys (string) and indices (int) of Field
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// fieldPath writes a path as the API server writes field paths.
+func fieldPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }
 
 // jsonKind names the JSON type that a Go type decodes from.
@@ -56,31 +85,35 @@ func jsonKind(t reflect.Type) string {
 
 // findMistyped follows a field path (encoding/json's, which has no list indices) into an object and
 // returns the first value at its end that is not of the wanted JSON type, looking into every item
-// of the lists on the way.
-func findMistyped(v any, path []string, want string) (any, bool) {
+// of the lists on the way, and the path that leads to it, indices included.
+func findMistyped(v any, path []string, want string) (any, []any, bool) {
 	if list, ok := v.([]any); ok && len(path) > 0 {
-		for _, item := range list {
-			if found, ok := findMistyped(item, path, want); ok {
-				return found, true
+		for i, item := range list {
+			if found, at, ok := findMistyped(item, path, want); ok {
+				return found, append([]any{i}, at...), true
 			}
 		}
-		return nil, false
+		return nil, nil, false
 	}
 	if len(path) == 0 {
 		if describeKind(v) == want || (want == "number" && describeKind(v) == "integer") {
-			return nil, false
+			return nil, nil, false
 		}
-		return v, true
+		return v, nil, true
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	next, ok := m[path[0]]
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
-	return findMistyped(next, path[1:], want)
+	found, at, ok := findMistyped(next, path[1:], want)
+	if !ok {
+		return nil, nil, false
+	}
+	return found, append([]any{path[0]}, at...), true
 }
 
 // describeKind is the JSON type of a decoded value, integers apart from other numbers.

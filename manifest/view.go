@@ -58,6 +58,9 @@ func (v *View) Present(obj *unstructured.Unstructured) (*Presented, error) {
 	}
 	var warnings []string
 	if !known {
+		if served := ServedVersions(gvk.GroupKind()); len(served) > 0 {
+			return nil, &UnservedVersionError{GVK: gvk, Served: served}
+		}
 		if v.Strict {
 			return nil, &NoKindMatchError{GVK: gvk}
 		}

@@ -3,6 +3,7 @@
 // request (Store: namespaces, params, inventory), and the interfaces that each policy format implements.
 //
 // Formats (policies/vap, policies/gatekeeper, policies/regomod) compile their documents once into values
-// that satisfy Validator or Mutator; policies/bundle loads files into a compiled, immutable Bundle. The
-// engines themselves (policies/cel, policies/rego) know nothing of formats.
+// that satisfy Validator (those that mutate also have a Mutate method); policies/bundle loads files into
+// a compiled, immutable Bundle. The engines themselves (policies/cel, policies/rego) know nothing of
+// formats.
 package policies

@@ -82,11 +82,3 @@ type Validator interface {
 	// failure policy; Validate itself never fails.
 	Validate(ctx context.Context, req *Request) Outcome
 }
-
-// ValidatorFunc adapts a function to Validator.
-type ValidatorFunc func(ctx context.Context, req *Request) Outcome
-
-// Validate calls f.
-func (f ValidatorFunc) Validate(ctx context.Context, req *Request) Outcome { return f(ctx, req) }
-
-var _ Validator = ValidatorFunc(nil)

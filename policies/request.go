@@ -65,6 +65,3 @@ func (r *Request) Subject() *unstructured.Unstructured {
 	}
 	return r.OldObject
 }
-
-// Namespaced reports whether the request is for a namespaced object.
-func (r *Request) Namespaced() bool { return r.Namespace != "" }

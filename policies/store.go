@@ -64,16 +64,6 @@ func WithNamespaceNameLabel(ns *unstructured.Unstructured) *unstructured.Unstruc
 // Objects returns every stored object in the order added.
 func (s *Store) Objects() []*unstructured.Unstructured { return s.order }
 
-// Kinds returns the kinds of the stored objects, sorted.
-func (s *Store) Kinds() []schema.GroupVersionKind {
-	out := make([]schema.GroupVersionKind, 0, len(s.byKind))
-	for k := range s.byKind {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
-}
-
 // Lister returns a lister of the objects of one kind (empty if none were added). Lists come in the
 // order of namespace and name, so that a policy evaluated once per param reports in a stable order
 // (an informer's lister, as kube-apiserver has, lists in no particular order).

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 func TestParse(t *testing.T) {
@@ -30,7 +32,7 @@ items:
 - apiVersion: v1
   kind: ServiceAccount
   metadata: {name: sa, namespace: x}
-`, crs: 1, notes: []string{`test.yaml: document 0, items[1] (ServiceAccount "x/sa"): skipped, not an RBAC object`}},
+`, crs: 1, notes: []string{`test.yaml:2: document 1, items[1] (ServiceAccount "x/sa"): skipped, not an RBAC object`}},
 		{name: "typed list without item kinds", input: `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBindingList
@@ -54,18 +56,18 @@ spec:
 		{name: "resourceNames with several resources", // kube-apiserver accepts it: each name applies to each resource
 			input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{apiGroups: [''], resources: [pods, secrets], resourceNames: [web], verbs: [get]}]\n", crs: 1},
 		{name: "non-RBAC skipped", input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns1}\n",
-			notes: []string{`test.yaml: document 0 (ConfigMap "ns1/c"): skipped, not an RBAC object`}},
-		{name: "no kind skipped", input: "replicas: 3\n", notes: []string{"test.yaml: document 0: skipped, not a Kubernetes object (no apiVersion or kind)"}},
+			notes: []string{`test.yaml:1: document 1 (ConfigMap "ns1/c"): skipped, not an RBAC object`}},
+		{name: "no kind in a named file", input: "replicas: 3\n", err: "test.yaml:1: document 1: missing kind"},
 		{name: "other group's Role skipped", input: "apiVersion: example.com/v1\nkind: Role\nmetadata: {name: r}\n",
-			notes: []string{`test.yaml: document 0 (Role "r"): skipped, not an RBAC object`}},
-		{name: "bad YAML", input: teamRBAC + "\n---\nkind: [\n", err: "test.yaml: document 7: "},
-		{name: "not a mapping", input: "- a\n- b\n", err: "test.yaml: document 0: not a Kubernetes object"},
+			notes: []string{`test.yaml:1: document 1 (Role "r"): skipped, not an RBAC object`}},
+		{name: "bad YAML", input: teamRBAC + "\n---\nkind: [\n", err: "test.yaml:53: document 8: invalid YAML"},
+		{name: "not a mapping", input: "- a\n- b\n", err: "test.yaml:1: document 1: a manifest must be an object with apiVersion and kind, not a list"},
 		{name: "rules of the wrong type", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: nope\n",
-			err: `test.yaml: document 0 (ClusterRole "r"): `},
+			err: `test.yaml:1: document 1 (ClusterRole "r"): rules: expected array, got string "nope"`},
 		{name: "unknown field", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrulez: []\n",
 			err: `unknown field "rulez"`},
 		{name: "rule without verbs", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: ns1}\nrules: [{apiGroups: [''], resources: [pods]}]\n",
-			err: `test.yaml: document 0 (Role "ns1/r"): rules[0].verbs: Required value: verbs must contain at least one value`},
+			err: `test.yaml:1: document 1 (Role "ns1/r"): rules[0].verbs: Required value: verbs must contain at least one value`},
 		{name: "URL in a Role", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: [{nonResourceURLs: [/x], verbs: [get]}]\n",
 			err: "namespaced rules cannot apply to non-resource URLs"},
 		{name: "resource rule without group", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{resources: [pods], verbs: [get]}]\n",
@@ -77,7 +79,7 @@ spec:
 		{name: "unknown subject kind", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}\nsubjects: [{kind: Robot, name: r2}]\n",
 			err: `subjects[0].kind: Unsupported value: "Robot"`},
 		{name: "no name", input: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {}\n", err: "metadata.name: Required value"},
-		{name: "bad list item", input: "apiVersion: v1\nkind: List\nitems: [3]\n", err: "test.yaml: document 0, items[0]: list item is not an object"},
+		{name: "bad list item", input: "apiVersion: v1\nkind: List\nitems: [3]\n", err: "test.yaml:1: document 1: List: items[0]: expected object, got number 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,8 +89,9 @@ spec:
 					t.Fatalf("err = %v, want one containing %q", err, tt.err)
 				}
 				var de *DocumentError
-				if !errors.As(err, &de) {
-					t.Errorf("err is %T, want *DocumentError", err)
+				var me *manifest.Error
+				if !errors.As(err, &de) && !errors.As(err, &me) {
+					t.Errorf("err is %T, want a *DocumentError or a *manifest.Error", err)
 				}
 				return
 			}
@@ -128,7 +131,7 @@ subjects: [{kind: User, name: u}, {kind: ServiceAccount, name: sa}]
 	if b.Subjects[0].APIGroup != "rbac.authorization.k8s.io" || b.Subjects[1].APIGroup != "" {
 		t.Errorf("subject API groups = %q, %q", b.Subjects[0].APIGroup, b.Subjects[1].APIGroup)
 	}
-	if src := objs.Sources[b]; src.String() != "t.yaml: document 0" {
+	if src := objs.Sources[b]; src.String() != "t.yaml:2: document 1" {
 		t.Errorf("source = %q", src)
 	}
 }
@@ -171,8 +174,8 @@ func TestReadPaths(t *testing.T) {
 	}
 	write("bad/x.yaml", teamRBAC+"\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: [{verbs: []}]\n")
 	_, err = ReadPaths([]string{filepath.Join(dir, "bad")}, nil)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad", "x.yaml")+": document 7 (Role \"r\")") {
-		t.Errorf("err = %v, want it to name the file and document 7", err)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad", "x.yaml")+":53: document 8 (Role \"r\")") {
+		t.Errorf("err = %v, want it to name the file, line and document 8", err)
 	}
 }
 

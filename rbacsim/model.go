@@ -212,6 +212,3 @@ func (m *Model) Bindings() []*Binding { return m.bindings }
 
 // ClusterRole returns the named ClusterRole (rules after aggregation), or nil.
 func (m *Model) ClusterRole(name string) *Role { return m.clusterRoles[name] }
-
-// Role returns the named Role of a namespace, or nil.
-func (m *Model) Role(namespace, name string) *Role { return m.roles[namespace+"/"+name] }

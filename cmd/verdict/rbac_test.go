@@ -75,7 +75,7 @@ func TestRBACCanI(t *testing.T) {
 		{"unknown verb warns", []string{"frobnicate", "pods", "-n", "team-a", "--as", "alice"}, 1, "no\n", "Warning: verb 'frobnicate' is not a known verb"},
 		{"non-resource URL without defaults", []string{"get", "/healthz", "--as", "alice"}, 1, "no\n", ""},
 		{"non-resource URL with defaults", []string{"get", "/healthz", "--as", "alice", "--with-defaults"}, 0, "yes\n", ""},
-		{"skipped documents are noted", []string{"get", "pods", "--as", "alice"}, 0, "yes\n", `note: testdata/rbac/rbac.yaml: document 10 (ServiceAccount "team-a/builder"): skipped, not an RBAC object`},
+		{"skipped documents are noted", []string{"get", "pods", "--as", "alice"}, 0, "yes\n", `note: testdata/rbac/rbac.yaml:78: document 11 (ServiceAccount "team-a/builder"): skipped, not an RBAC object`},
 		{"no --as", []string{"get", "pods"}, 2, "", "--as USER is required"},
 		{"--as-group without --as", []string{"get", "pods", "--as-group", "dev"}, 2, "", "--as-group needs --as"},
 		{"one argument", []string{"get", "--as", "alice"}, 2, "", "expected two arguments"},
@@ -104,7 +104,7 @@ func TestRBACInputErrors(t *testing.T) {
 		want string
 	}{
 		{"malformed document", []string{"rbac", "can-i", "get", "pods", "--as", "a", "-f", rbacData + "malformed.yaml"},
-			`error: testdata/rbac/malformed.yaml: document 1 (ClusterRole "broken"): rules[0].verbs: Required value`},
+			`error: testdata/rbac/malformed.yaml:5: document 2 (ClusterRole "broken"): rules[0].verbs: Required value`},
 		{"missing file", []string{"rbac", "who-can", "get", "pods", "-f", rbacData + "nope.yaml"}, "no such file"},
 		{"no inputs", []string{"rbac", "who-can", "get", "pods"}, "no RBAC manifests"},
 		{"missing kubeconfig", []string{"rbac", "can-i", "get", "pods", "--as", "a", "--kubeconfig", rbacData + "nope.kubeconfig"}, "--kubeconfig testdata/rbac/nope.kubeconfig: "},

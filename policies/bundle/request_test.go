@@ -64,6 +64,8 @@ func TestRequestFor(t *testing.T) {
 		{name: "unknown kind under --strict is kubectl's error", strict: true, obj: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", wantErr: `no matches for kind "Widget" in version "example.com/v1"`},
 		{name: "removed API version names its replacement", obj: "apiVersion: apps/v1beta1\nkind: Deployment\nmetadata: {name: d}\n",
 			wantErr: "apps/v1beta1 Deployment is not served by Kubernetes v1.37: it was removed in v1.16; use apps/v1 Deployment"},
+		{name: "a built-in kind in a version the API server does not serve", obj: "apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n",
+			wantErr: "apps/v2 Deployment is not served by a default Kubernetes v1.37 API server; use apps/v1 Deployment"},
 		{name: "removed Ingress version", obj: "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules: [{http: {paths: [{backend: {service: {name: s}}}]}}]\n",
 			wantErr: "networking.k8s.io/v1beta1 Ingress is not served by Kubernetes v1.37: it was removed in v1.22; use networking.k8s.io/v1 Ingress"},
 		{name: "as written: a removed version is judged as written", asWritten: true, obj: "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules: [{http: {paths: [{backend: {service: {name: s}}}]}}]\n",

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/verdict-dev/verdict/internal/parallel"
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -182,33 +180,16 @@ type judgement struct {
 // judgeAll judges the inputs on every core; the judgements keep the input order.
 func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, view *manifest.View, timeout time.Duration) []judgement {
 	out := make([]judgement, len(inputs))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(inputs) {
-		workers = len(inputs)
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(inputs) {
-					return
-				}
-				req, warnings, err := bundle.Present(view, inputs[i].Object, op)
-				if err != nil {
-					out[i].err = err
-					continue
-				}
-				objCtx, cancel := context.WithTimeout(ctx, timeout)
-				out[i] = judgement{req: req, outcome: b.Validate(objCtx, req), warnings: warnings}
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(inputs), 2, func(i int) {
+		req, warnings, err := bundle.Present(view, inputs[i].Object, op)
+		if err != nil {
+			out[i].err = err
+			return
+		}
+		objCtx, cancel := context.WithTimeout(ctx, timeout)
+		out[i] = judgement{req: req, outcome: b.Validate(objCtx, req), warnings: warnings}
+		cancel()
+	})
 	return out
 }
 

@@ -31,17 +31,6 @@ const (
 	BothEngines EngineChoice = "both"
 )
 
-// ParseEngineChoice accepts "", cel, rego and both.
-func ParseEngineChoice(s string) (EngineChoice, error) {
-	switch c := EngineChoice(strings.ToLower(s)); c {
-	case "":
-		return PreferCEL, nil
-	case PreferCEL, PreferRego, BothEngines:
-		return c, nil
-	}
-	return "", fmt.Errorf("engine %q: must be cel, rego or both", s)
-}
-
 // Options are what compilation needs besides the documents.
 type Options struct {
 	// Store holds the namespaces that namespaceSelector reads. A nil Store knows no namespace.
@@ -219,6 +208,12 @@ func compileTemplate(t *template, opts Options) (*compiledTemplate, error) {
 		}
 		ct.rego = r
 		ct.unstable = strings.Contains(t.rego.Rego, "_unstable") || strings.Contains(strings.Join(t.rego.Libs, "\n"), "_unstable")
+	} else if t.rego != nil {
+		// Gatekeeper hands every template to its Rego driver too, even where CEL judges, so a Rego
+		// block that does not compile fails the template there: it must fail here as well.
+		if _, err := compileRego(t.rego, opts); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := ct.compileSchema(); err != nil {
 		errs = append(errs, err)
@@ -284,11 +279,10 @@ type evaluation struct {
 	gatorTest bool // as gator test: no _unstable
 	// nsObject: input.review.namespaceObject is the namespace, as Gatekeeper's webhook and audit pass
 	// it (the API server's view, policies.Store); gator test and gator verify pass none (null).
-	nsObject   bool
-	review     map[string]any
-	reviewNS   bool // review was built with the namespace
-	versioned  *admission.VersionedAttributes
-	versionErr error
+	nsObject  bool
+	review    map[string]any
+	reviewNS  bool // review was built with the namespace
+	versioned *admission.VersionedAttributes
 }
 
 // reviewValue is input.review; withNamespace adds _unstable.namespace.
@@ -308,8 +302,8 @@ func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
 	return e.review
 }
 
-func (e *evaluation) versionedAttributes() (*admission.VersionedAttributes, error) {
-	if e.versioned == nil && e.versionErr == nil {
+func (e *evaluation) versionedAttributes() *admission.VersionedAttributes {
+	if e.versioned == nil {
 		// As Gatekeeper's driver, objects are taken as they are, in their own version, whatever the
 		// request's kind says (gator's AdmissionReviews often leave it empty).
 		a := vcel.Attributes(e.req)
@@ -322,7 +316,7 @@ func (e *evaluation) versionedAttributes() (*admission.VersionedAttributes, erro
 		}
 		e.versioned = va
 	}
-	return e.versioned, e.versionErr
+	return e.versioned
 }
 
 // Validate judges a request against every constraint that matches it.
@@ -361,12 +355,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 				continue
 			}
 			if ct.cel != nil {
-				va, err := e.versionedAttributes()
-				if err != nil {
-					out.Errors = append(out.Errors, &EvalError{Template: ct.name, Kind: c.kind, Constraint: c.name, Engine: policies.CEL, Err: err})
-				} else {
-					ct.record(&out, c, ct.cel.eval(ctx, va, c))
-				}
+				ct.record(&out, c, ct.cel.eval(ctx, e.versionedAttributes(), c))
 			}
 			if ct.rego != nil {
 				vs, err := ct.rego.eval(ctx, e.reviewValue(ct.unstable), c)

@@ -169,9 +169,6 @@ func compileValidating(p *admissionregistrationv1.ValidatingAdmissionPolicy, opt
 	return h, nil
 }
 
-// Empty reports whether the set has no policy that can judge anything.
-func (s *Set) Empty() bool { return len(s.validating) == 0 && len(s.mutating) == 0 }
-
 // Validate judges a request against every ValidatingAdmissionPolicy, in the order of their names.
 func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
 	var out policies.Outcome

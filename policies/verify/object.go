@@ -7,9 +7,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"k8s.io/apiserver/pkg/authentication/user"
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
@@ -69,60 +66,8 @@ func admissionRequest(obj *unstructured.Unstructured) (*policies.Request, error)
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, &ar, true); err != nil {
 		return nil, fmt.Errorf("unable to convert to an AdmissionReview object: %w", err)
 	}
-	r := ar.Request
-	if r == nil {
+	if ar.Request == nil {
 		return nil, errors.New("the AdmissionReview has no request")
 	}
-	if r.Object.Raw == nil && r.OldObject.Raw == nil {
-		return nil, errors.New(`the AdmissionReview's request has no "object" or "oldObject" to review`)
-	}
-	req := &policies.Request{
-		UID:         string(r.UID),
-		Kind:        schema.GroupVersionKind{Group: r.Kind.Group, Version: r.Kind.Version, Kind: r.Kind.Kind},
-		Resource:    schema.GroupVersionResource{Group: r.Resource.Group, Version: r.Resource.Version, Resource: r.Resource.Resource},
-		SubResource: r.SubResource,
-		Name:        r.Name,
-		Namespace:   r.Namespace,
-		Operation:   policies.Operation(r.Operation),
-		DryRun:      r.DryRun != nil && *r.DryRun,
-	}
-	if k := r.RequestKind; k != nil {
-		req.RequestKind = &schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind}
-	}
-	if rr := r.RequestResource; rr != nil {
-		req.RequestResource = &schema.GroupVersionResource{Group: rr.Group, Version: rr.Version, Resource: rr.Resource}
-	}
-	var err error
-	if req.Object, err = rawObject(r.Object); err != nil {
-		return nil, fmt.Errorf("request.object: %w", err)
-	}
-	if req.OldObject, err = rawObject(r.OldObject); err != nil {
-		return nil, fmt.Errorf("request.oldObject: %w", err)
-	}
-	if req.Options, err = rawObject(r.Options); err != nil {
-		return nil, fmt.Errorf("request.options: %w", err)
-	}
-	if req.Operation == policies.Delete && req.OldObject == nil {
-		return nil, errors.New("request.oldObject is required for a DELETE operation")
-	}
-	info := &user.DefaultInfo{Name: r.UserInfo.Username, UID: r.UserInfo.UID, Groups: r.UserInfo.Groups}
-	if len(r.UserInfo.Extra) > 0 {
-		info.Extra = map[string][]string{}
-		for k, v := range r.UserInfo.Extra {
-			info.Extra[k] = v
-		}
-	}
-	req.UserInfo = info
-	return req, nil
-}
-
-func rawObject(raw runtime.RawExtension) (*unstructured.Unstructured, error) {
-	if raw.Raw == nil || string(raw.Raw) == "null" {
-		return nil, nil
-	}
-	var m map[string]any
-	if err := utiljson.Unmarshal(raw.Raw, &m); err != nil {
-		return nil, err
-	}
-	return &unstructured.Unstructured{Object: m}, nil
+	return manifest.FromAdmissionRequest(ar.Request)
 }

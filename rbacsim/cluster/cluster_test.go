@@ -73,7 +73,7 @@ func TestRead(t *testing.T) {
 				t.Fatalf("read %d ClusterRoles, %d RoleBindings, %d CRDs; want 2, 1, %d", len(objs.ClusterRoles), len(objs.RoleBindings), len(objs.CRDs), tt.crds)
 			}
 			// The second page is the second document of the list's source.
-			if got, want := objs.Sources[objs.ClusterRoles[1]].String(), srv.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles: document 1, items[0]"; got != want {
+			if got, want := objs.Sources[objs.ClusterRoles[1]].String(), srv.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles:3: document 2, items[0]"; got != want {
 				t.Errorf("source = %q, want %q", got, want)
 			}
 			if b := objs.RoleBindings[0]; b.Namespace != "ns" || b.Subjects[0].Namespace != "" {

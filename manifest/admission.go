@@ -1,0 +1,88 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authentication/user"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/verdict-dev/verdict/policies"
+)
+
+// FromAdmissionRequest converts an AdmissionRequest (of a webhook call, or of an AdmissionReview in
+// a test suite) into the policies' request. It checks what every reader needs: a known operation
+// (or none), embedded objects that are JSON objects, and an object or old object to judge, except
+// on CONNECT. The policies' request renders back with Request.AdmissionRequest.
+func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, error) {
+	op := policies.Operation(ar.Operation)
+	if ar.Operation != "" {
+		var ok bool
+		if op, ok = policies.ParseOperation(string(ar.Operation)); !ok {
+			return nil, fmt.Errorf("request.operation %q is not CREATE, UPDATE, DELETE or CONNECT", ar.Operation)
+		}
+	}
+	req := &policies.Request{
+		UID:         string(ar.UID),
+		Kind:        schema.GroupVersionKind(ar.Kind),
+		Resource:    schema.GroupVersionResource(ar.Resource),
+		SubResource: ar.SubResource,
+		Name:        ar.Name,
+		Namespace:   ar.Namespace,
+		Operation:   op,
+		DryRun:      ar.DryRun != nil && *ar.DryRun,
+	}
+	if ar.RequestKind != nil {
+		k := schema.GroupVersionKind(*ar.RequestKind)
+		req.RequestKind = &k
+	}
+	if ar.RequestResource != nil {
+		r := schema.GroupVersionResource(*ar.RequestResource)
+		req.RequestResource = &r
+	}
+	var err error
+	if req.Object, err = embedded(ar.Object, "request.object"); err != nil {
+		return nil, err
+	}
+	if req.OldObject, err = embedded(ar.OldObject, "request.oldObject"); err != nil {
+		return nil, err
+	}
+	if req.Options, err = embedded(ar.Options, "request.options"); err != nil {
+		return nil, err
+	}
+	switch {
+	case op == policies.Delete && req.OldObject == nil:
+		return nil, errors.New("request.oldObject is required for a DELETE operation")
+	case req.Object == nil && req.OldObject == nil && op != policies.Connect:
+		return nil, errors.New(`the request has neither "object" nor "oldObject" to review`)
+	}
+	info := &user.DefaultInfo{Name: ar.UserInfo.Username, UID: ar.UserInfo.UID, Groups: ar.UserInfo.Groups}
+	if len(ar.UserInfo.Extra) > 0 {
+		info.Extra = make(map[string][]string, len(ar.UserInfo.Extra))
+		for k, v := range ar.UserInfo.Extra {
+			info.Extra[k] = v
+		}
+	}
+	req.UserInfo = info
+	return req, nil
+}
+
+// embedded decodes an embedded object, keeping integers as int64 and field names case-sensitive,
+// as the API server's own decoding does.
+func embedded(raw runtime.RawExtension, field string) (*unstructured.Unstructured, error) {
+	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw.Raw, &m); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object: %v", field, err)
+	}
+	if m == nil {
+		return nil, errors.New(field + " is not a JSON object")
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
