@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -38,6 +39,10 @@ type Finding struct {
 	// Reason is the status reason for a denial (a VAP validation's reason); empty means Invalid for a
 	// VAP and Forbidden otherwise.
 	Reason metav1.StatusReason
+	// Text is the finding as the API server (or Gatekeeper) words it to the client, naming what
+	// decided: the refusal's message for a denial, the warning line for a warning. Each format writes
+	// its own, so that no reader needs to know the formats.
+	Text string
 	// Kind is the format that decided, for reports: ValidatingAdmissionPolicy, ConstraintTemplate, Rego.
 	Kind string
 	// Details is structured data a Gatekeeper violation carries.
@@ -82,3 +87,7 @@ type Validator interface {
 	// failure policy; Validate itself never fails.
 	Validate(ctx context.Context, req *Request) Outcome
 }
+
+// OneLine puts a message on one line, its runs of white space (new lines included) made one space,
+// as a denial's message or a warning must be.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -237,7 +237,7 @@ func checkPatch(original, patch []byte, want map[string]any) error {
 // errored fails closed: a policy that cannot be evaluated denies, with the reason.
 func errored(errs []error) admission.Response {
 	resp := admission.Errored(http.StatusInternalServerError, fmt.Errorf("policy evaluation failed: %w", errors.Join(errs...)))
-	resp.Result.Message = bound(oneLine(resp.Result.Message), maxMessage)
+	resp.Result.Message = bound(policies.OneLine(resp.Result.Message), maxMessage)
 	return resp
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/verdict-dev/verdict/policies"
 )
 
 // check is one named health check, as kube-apiserver names its checks.
@@ -46,7 +48,7 @@ func answerHealth(w http.ResponseWriter, r *http.Request, name string, checks []
 		}
 		if err := c.fn(); err != nil {
 			failed = true
-			fmt.Fprintf(&out, "[-]%s failed: %s\n", c.name, bound(oneLine(err.Error()), maxReason))
+			fmt.Fprintf(&out, "[-]%s failed: %s\n", c.name, bound(policies.OneLine(err.Error()), maxReason))
 			continue
 		}
 		fmt.Fprintf(&out, "[+]%s ok\n", c.name)

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -39,7 +38,7 @@ func denial(findings []policies.Finding) admission.Response {
 		if len(msgs) == 0 {
 			reason = f.Reason
 		}
-		msgs = append(msgs, describe(f))
+		msgs = append(msgs, f.Text)
 	}
 	if reason == "" {
 		reason = metav1.StatusReasonForbidden
@@ -53,31 +52,6 @@ func denial(findings []policies.Finding) admission.Response {
 			Message: bound(strings.Join(msgs, "; "), maxMessage),
 		},
 	}}
-}
-
-// describe words a finding as the API server or Gatekeeper words it, naming what decided.
-func describe(f policies.Finding) string {
-	switch f.Kind {
-	case "ValidatingAdmissionPolicy", "MutatingAdmissionPolicy":
-		if f.Binding != "" {
-			return fmt.Sprintf("%s '%s' with binding '%s' denied request: %s", f.Kind, f.Policy, f.Binding, oneLine(f.Message))
-		}
-		return fmt.Sprintf("%s '%s' denied request: %s", f.Kind, f.Policy, oneLine(f.Message))
-	case "ConstraintTemplate":
-		return fmt.Sprintf("[%s] %s", f.Binding, oneLine(f.Message))
-	}
-	return fmt.Sprintf("[%s] %s", f.Policy, oneLine(f.Message))
-}
-
-// warning words a warn finding as the API server words a Warn action.
-func warning(f policies.Finding) string {
-	switch f.Kind {
-	case "ValidatingAdmissionPolicy":
-		return fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", f.Policy, f.Binding, oneLine(f.Message))
-	case "ConstraintTemplate":
-		return fmt.Sprintf("[%s] %s", f.Binding, oneLine(f.Message))
-	}
-	return fmt.Sprintf("[%s] %s", f.Policy, oneLine(f.Message))
 }
 
 // reasonCode maps a status reason to its HTTP code, as the API server's VAP dispatcher does.
@@ -99,7 +73,7 @@ func warnings(findings []policies.Finding) []string {
 	var out []string
 	for _, f := range findings {
 		if f.Action == policies.Warn {
-			out = append(out, printable(warning(f)))
+			out = append(out, printable(f.Text))
 		}
 	}
 	total := 0
@@ -155,10 +129,6 @@ func auditAnnotations(o policies.Outcome) map[string]string {
 		return nil
 	}
 	return out
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 func printable(s string) string {

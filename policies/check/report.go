@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/policies"
 )
 
 // Formats lists the output formats of Write.
@@ -105,7 +107,7 @@ func (r *Report) writeTable(w io.Writer) error {
 		fmt.Fprintln(tw, "ACTION\tPOLICY\tOBJECT\tSOURCE\tMESSAGE")
 		for i := range r.Results {
 			res := &r.Results[i]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.Action, res.policyName(), res.object(), res.source(), oneLine(res.Message))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.Action, res.policyName(), res.object(), res.source(), policies.OneLine(res.Message))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -122,8 +124,6 @@ func plural(n int, s string) string {
 	}
 	return s + "s"
 }
-
-func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r", ""), "\n", " ") }
 
 // JUnit: one test case per object, failing on its denials; warnings and audits go to system-out.
 type junitSuites struct {
@@ -166,7 +166,7 @@ func (r *Report) writeJUnit(w io.Writer) error {
 			if res.Policy == "" {
 				continue // an object without findings
 			}
-			line := fmt.Sprintf("%s: %s", res.policyName(), oneLine(res.Message))
+			line := fmt.Sprintf("%s: %s", res.policyName(), policies.OneLine(res.Message))
 			if res.Action == "deny" {
 				denials = append(denials, line)
 			} else {
@@ -182,7 +182,7 @@ func (r *Report) writeJUnit(w io.Writer) error {
 	}
 	for i := range r.Errors {
 		e := &r.Errors[i]
-		msg := oneLine(e.Message)
+		msg := policies.OneLine(e.Message)
 		suite.Cases = append(suite.Cases, junitCase{Name: e.where(), Classname: location(e.File, e.Line),
 			Error: &junitFailure{Message: msg, Type: "input", Text: msg}})
 		suite.Errors++

@@ -386,9 +386,11 @@ func (ct *compiledTemplate) engines() []policies.Engine {
 func (ct *compiledTemplate) record(out *policies.Outcome, c *constraint, vs []violation) {
 	for _, v := range vs {
 		for _, a := range c.actions {
+			// Gatekeeper's webhook words a violation "[constraint] message".
 			out.Findings = append(out.Findings, policies.Finding{
 				Policy: ct.name, Binding: c.name, Engine: v.engine, Action: a,
 				Message: v.msg, Details: v.details, Kind: FindingKind,
+				Text: fmt.Sprintf("[%s] %s", c.name, policies.OneLine(v.msg)),
 			})
 		}
 	}

@@ -247,6 +247,7 @@ func (r *rule) eval(ctx context.Context, pkgName string, input ast.Value) ([]pol
 			out = append(out, policies.Finding{
 				Policy: pkgName, Engine: policies.Rego, Action: r.action,
 				Message: msg, Details: details, Kind: "Rego",
+				Text: fmt.Sprintf("[%s] %s", pkgName, policies.OneLine(msg)),
 			})
 		}
 	}

@@ -416,5 +416,10 @@ func mutationFinding(cause string, reason metav1.StatusReason) policies.Finding 
 	} else if m := causePolicyOnly.FindStringSubmatch(cause); m != nil {
 		f.Policy, f.Message = m[1], m[2]
 	}
+	if f.Binding != "" {
+		f.Text = fmt.Sprintf("MutatingAdmissionPolicy '%s' with binding '%s' denied request: %s", f.Policy, f.Binding, policies.OneLine(f.Message))
+	} else {
+		f.Text = fmt.Sprintf("MutatingAdmissionPolicy '%s' denied request: %s", f.Policy, policies.OneLine(f.Message))
+	}
 	return f
 }

@@ -160,10 +160,18 @@ func recordDecisions(res validating.ValidateResult, policy string, binding *admi
 }
 
 func finding(policy, binding string, action policies.Action, msg string, reason metav1.StatusReason) policies.Finding {
-	return policies.Finding{
+	f := policies.Finding{
 		Policy: policy, Binding: binding, Engine: policies.CEL, Action: action,
 		Message: msg, Reason: reason, Kind: KindValidatingPolicy,
 	}
+	// As kube-apiserver's validating admission policy plugin words a denial and a Warn action.
+	switch action {
+	case policies.Deny:
+		f.Text = fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' denied request: %s", policy, binding, policies.OneLine(msg))
+	case policies.Warn:
+		f.Text = fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", policy, binding, policies.OneLine(msg))
+	}
+	return f
 }
 
 // annotationCollector merges the audit annotations of a policy's bindings as kube-apiserver does:

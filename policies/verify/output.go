@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/verdict-dev/verdict/policies"
 )
 
 // Formats are the output formats of Write.
@@ -64,9 +66,8 @@ func (r *Report) writeText(w io.Writer, verbose bool) error {
 }
 
 // oneLine keeps a result on its line: a multi-line message (several compile errors) is joined.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
-}
+// oneLine keeps a multi-line message's lines apart with " | ".
+func oneLine(s string) string { return policies.OneLine(strings.ReplaceAll(s, "\n", " | ")) }
 
 func plural(n int) string {
 	if n == 1 {
