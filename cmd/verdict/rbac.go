@@ -228,15 +228,14 @@ func (o *canIOptions) Run(ctx context.Context) error {
 		ns = ""
 	}
 	if o.List {
-		rules, errs := model.RulesFor(u, ns)
-		if len(errs) > 0 {
-			msgs := make([]string, len(errs))
-			for i, e := range errs {
-				msgs[i] = e.Error()
-			}
-			rbacWarn(o.streams, "the list may be incomplete: "+strings.Join(msgs, ", "))
+		review, err := model.RulesReview(ctx, u, ns)
+		if err != nil {
+			return withCode(exitBadInput, err)
 		}
-		return rbacsim.WriteRulesTable(o.streams.Out, rules)
+		if e := review.Status.EvaluationError; e != "" {
+			fmt.Fprintln(o.streams.ErrOut, "note: the rules review's evaluationError (kubectl does not show it):", e)
+		}
+		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, false)
 	}
 
 	attrs := authorizer.AttributesRecord{User: u, Verb: o.Verb}
