@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/union"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -34,6 +35,7 @@ func (m *Model) RulesReview(ctx context.Context, u user.Info, namespace string) 
 		return nil, errors.New("no user for the rules review")
 	}
 	l := modelListers{m}
+	// rbacauthorizer.New builds the same DefaultRuleResolver as m.RuleResolver.
 	storage := selfsubjectrulesreview.NewREST(union.NewRuleResolvers(rbacauthorizer.New(l, l, l, l)))
 	obj, err := storage.Create(genericapirequest.WithUser(ctx, u),
 		&authorizationapi.SelfSubjectRulesReview{Spec: authorizationapi.SelfSubjectRulesReviewSpec{Namespace: namespace}},
@@ -59,6 +61,15 @@ func (m *Model) RulesReview(ctx context.Context, u user.Info, namespace string) 
 		return nil, err
 	}
 	return &received, nil
+}
+
+// RulesReviewAllowed says whether the API server lets the user create the SelfSubjectRulesReview that
+// kubectl auth can-i --list sends (a new cluster grants it to system:authenticated through
+// system:basic-user); when it does not, kubectl fails with Forbidden instead of printing a table.
+func (m *Model) RulesReviewAllowed(ctx context.Context, u user.Info) (bool, error) {
+	d, _, err := m.Authorize(ctx, authorizer.AttributesRecord{User: u, Verb: "create", APIGroup: authorizationv1.GroupName,
+		APIVersion: "v1", Resource: "selfsubjectrulesreviews", ResourceRequest: true})
+	return d == authorizer.DecisionAllow, err
 }
 
 // WriteAccessList prints a rules review as `kubectl auth can-i --list` does, with kubectl's own code

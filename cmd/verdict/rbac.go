@@ -232,6 +232,9 @@ func (o *canIOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return withCode(exitBadInput, err)
 		}
+		if ok, err := model.RulesReviewAllowed(ctx, u); err == nil && !ok {
+			rbacWarn(o.streams, fmt.Sprintf("kubectl would be refused: User %q cannot create resource \"selfsubjectrulesreviews\" in API group \"authorization.k8s.io\" at the cluster scope", u.GetName()))
+		}
 		if e := review.Status.EvaluationError; e != "" {
 			fmt.Fprintln(o.streams.ErrOut, "note: the rules review's evaluationError (kubectl does not show it):", e)
 		}
