@@ -76,8 +76,9 @@ func byName(bindings []*Binding) []*Binding {
 	return sorted
 }
 
-// ruleResolver is kube-apiserver's RBAC rule resolver over the model.
-func (m *Model) ruleResolver() *rbacregistryvalidation.DefaultRuleResolver {
+// RuleResolver is kube-apiserver's RBAC rule resolver (DefaultRuleResolver) over the model: what the
+// API server's RBAC authorizer, its rules reviews and its escalation checks resolve rules with.
+func (m *Model) RuleResolver() *rbacregistryvalidation.DefaultRuleResolver {
 	l := modelListers{m}
 	return rbacregistryvalidation.NewDefaultRuleResolver(l, l, l, l)
 }
@@ -88,6 +89,6 @@ func (m *Model) ruleResolver() *rbacregistryvalidation.DefaultRuleResolver {
 // the resolution errors (missing roles) that make it incomplete. Like the API server, it lists nothing
 // for system:masters beyond what bindings grant: that group is an authorizer with no rule resolver.
 func (m *Model) RulesFor(u user.Info, namespace string) ([]rbacv1.PolicyRule, []error) {
-	rules, err := m.ruleResolver().RulesFor(context.Background(), u, namespace)
+	rules, err := m.RuleResolver().RulesFor(context.Background(), u, namespace)
 	return rules, flatten(err)
 }
