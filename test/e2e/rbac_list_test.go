@@ -299,13 +299,15 @@ func runVerdictList(t *testing.T, verdict, world string, q listQuestion) string 
 // block is the rules that one binding gives, as the rule resolver visits them.
 type block struct {
 	source      string
+	cluster     bool // a ClusterRoleBinding's: the resolver visits those before RoleBindings
 	resource    []authorizationv1.ResourceRule
 	nonResource []authorizationv1.NonResourceRule
 }
 
-// inServerOrder finds an order of the bindings in which verdict's rules, binding by binding, are
-// exactly the API server's answer, and prints verdict's rules in that order with kubectl's code.
-// It fails when there is no such order: then the rules themselves differ.
+// inServerOrder finds an order of the bindings (ClusterRoleBindings first, as the resolver visits
+// them) in which verdict's rules, binding by binding, are exactly the API server's answer, and
+// prints verdict's rules in that order with kubectl's code. It fails when there is no such order:
+// then the rules themselves differ.
 func inServerOrder(t *testing.T, model *rbacsim.Model, u user.Info, ns string, server authorizationv1.SubjectRulesReviewStatus) (string, bool) {
 	t.Helper()
 	var blocks []*block
@@ -315,7 +317,7 @@ func inServerOrder(t *testing.T, model *rbacsim.Model, u user.Info, ns string, s
 			return true
 		}
 		if s := source.String(); s != last || len(blocks) == 0 {
-			blocks = append(blocks, &block{source: s})
+			blocks = append(blocks, &block{source: s, cluster: strings.HasPrefix(s, "ClusterRoleBinding ")})
 			last = s
 		}
 		b := blocks[len(blocks)-1]
@@ -334,8 +336,12 @@ func inServerOrder(t *testing.T, model *rbacsim.Model, u user.Info, ns string, s
 		if len(order) == len(blocks) {
 			return ri == len(server.ResourceRules) && ni == len(server.NonResourceRules)
 		}
+		crbsLeft := false
 		for i, b := range blocks {
-			if used[i] || !prefixOf(b.resource, server.ResourceRules[ri:]) || !prefixOf(b.nonResource, server.NonResourceRules[ni:]) {
+			crbsLeft = crbsLeft || (!used[i] && b.cluster)
+		}
+		for i, b := range blocks {
+			if used[i] || (crbsLeft && !b.cluster) || !prefixOf(b.resource, server.ResourceRules[ri:]) || !prefixOf(b.nonResource, server.NonResourceRules[ni:]) {
 				continue
 			}
 			used[i] = true
