@@ -4,8 +4,9 @@
 // CustomResourceDefinitions among them, for type resolution) into an immutable, indexed Model, and
 // answers the questions kubectl asks of a live cluster: can a user do this (Authorize, with the
 // semantics of plugin/pkg/auth/authorizer/rbac and the system:masters privileged group), which rules
-// does a user hold in a namespace (RulesFor, as a SelfSubjectRulesReview), who can do this (WhoCan),
-// and why or why not (Explain).
+// does a user hold in a namespace (RulesReview: the API server's own SelfSubjectRulesReview storage
+// and rule resolver over the model, printed as kubectl auth can-i --list by kubectl's own code in
+// WriteAccessList), who can do this (WhoCan), and why or why not (Explain).
 //
 // ClusterRole aggregation is resolved at load time as the clusterrole-aggregation controller converges,
 // and impersonated users get the groups that the API server's impersonation filter gives them

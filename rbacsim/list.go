@@ -1,147 +1,121 @@
 package rbacsim
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"sort"
-	"strings"
-	"text/tabwriter"
 
-	rbacv1 "k8s.io/api/rbac/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/authorization/union"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
+	kubectlauth "k8s.io/kubectl/pkg/cmd/auth"
+	authorizationapi "k8s.io/kubernetes/pkg/apis/authorization"
+	authorizationapiv1 "k8s.io/kubernetes/pkg/apis/authorization/v1"
+	"k8s.io/kubernetes/pkg/registry/authorization/selfsubjectrulesreview"
+	rbacauthorizer "k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
 )
 
-// RulesFor returns the rules that apply to the user in the namespace, as the API server answers a
-// SelfSubjectRulesReview from RBAC, and the resolution errors (missing roles) that make it incomplete.
-// Like the API server, it does not list anything for system:masters beyond what bindings grant.
-func (m *Model) RulesFor(u user.Info, namespace string) ([]rbacv1.PolicyRule, []error) {
-	var rules []rbacv1.PolicyRule
-	var errs []error
-	m.VisitRulesFor(u, namespace, func(_ *RuleSource, rule *rbacv1.PolicyRule, err error) bool {
-		if rule != nil {
-			rules = append(rules, *rule)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return true
-	})
-	return rules, errs
+// RulesReview answers a SelfSubjectRulesReview of the user for the namespace as kube-apiserver does
+// when RBAC is its only authorizer with rules (system:masters has none; Node, webhooks and ABAC are
+// not modelled): the API server's own REST storage (pkg/registry/authorization/selfsubjectrulesreview)
+// over the RBAC authorizer's RulesFor (plugin/pkg/auth/authorizer/rbac) and its rule resolver fed by
+// the model, then converted to authorization.k8s.io/v1 and through JSON, as a client receives it.
+// A missing role is no failure: it is the status's evaluationError, as on the server.
+func (m *Model) RulesReview(ctx context.Context, u user.Info, namespace string) (*authorizationv1.SelfSubjectRulesReview, error) {
+	if u == nil {
+		return nil, errors.New("no user for the rules review")
+	}
+	l := modelListers{m}
+	// rbacauthorizer.New builds the same DefaultRuleResolver as m.RuleResolver.
+	storage := selfsubjectrulesreview.NewREST(union.NewRuleResolvers(rbacauthorizer.New(l, l, l, l)))
+	obj, err := storage.Create(genericapirequest.WithUser(ctx, u),
+		&authorizationapi.SelfSubjectRulesReview{Spec: authorizationapi.SelfSubjectRulesReviewSpec{Namespace: namespace}},
+		nil, &metav1.CreateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	internal, ok := obj.(*authorizationapi.SelfSubjectRulesReview)
+	if !ok {
+		return nil, fmt.Errorf("the rules review storage returned a %T", obj)
+	}
+	var v1 authorizationv1.SelfSubjectRulesReview
+	if err := authorizationapiv1.Convert_authorization_SelfSubjectRulesReview_To_v1_SelfSubjectRulesReview(internal, &v1, nil); err != nil {
+		return nil, err
+	}
+	v1.APIVersion, v1.Kind = authorizationv1.SchemeGroupVersion.String(), "SelfSubjectRulesReview"
+	data, err := json.Marshal(&v1)
+	if err != nil {
+		return nil, err
+	}
+	var received authorizationv1.SelfSubjectRulesReview
+	if err := json.Unmarshal(data, &received); err != nil {
+		return nil, err
+	}
+	return &received, nil
 }
 
-// WriteRulesTable prints rules as kubectl auth can-i --list does: each rule of the rules review broken
-// down to one verb, resource and name, the simple ones compacted again per resource and name, sorted by
-// their protobuf string, in a table "Resources  Non-Resource URLs  Resource Names  Verbs".
-func WriteRulesTable(w io.Writer, rules []rbacv1.PolicyRule) error {
-	var broken []rbacv1.PolicyRule
-	for _, r := range reviewRules(rules) {
-		broken = append(broken, breakdown(r)...)
-	}
-	compact := compactRules(broken)
-	sort.SliceStable(compact, func(i, j int) bool { return compact[i].String() < compact[j].String() })
-
-	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
-	fmt.Fprintf(tw, "%s\n", strings.Join([]string{"Resources", "Non-Resource URLs", "Resource Names", "Verbs"}, "\t"))
-	for _, r := range compact {
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", combineResourceGroup(r.Resources, r.APIGroups), r.NonResourceURLs, r.ResourceNames, r.Verbs)
-	}
-	return tw.Flush()
+// RulesReviewAllowed says whether the API server lets the user create the SelfSubjectRulesReview that
+// kubectl auth can-i --list sends (a new cluster grants it to system:authenticated through
+// system:basic-user); when it does not, kubectl fails with Forbidden instead of printing a table.
+func (m *Model) RulesReviewAllowed(ctx context.Context, u user.Info) (bool, error) {
+	d, _, err := m.Authorize(ctx, authorizer.AttributesRecord{User: u, Verb: "create", APIGroup: authorizationv1.GroupName,
+		APIVersion: "v1", Resource: "selfsubjectrulesreviews", ResourceRequest: true})
+	return d == authorizer.DecisionAllow, err
 }
 
-// reviewRules is what a SubjectRulesReviewStatus carries: resource rules and non-resource rules apart.
-func reviewRules(rules []rbacv1.PolicyRule) []rbacv1.PolicyRule {
-	var res, nonRes []rbacv1.PolicyRule
-	for _, r := range rules {
-		if len(r.Resources) > 0 {
-			res = append(res, rbacv1.PolicyRule{Verbs: r.Verbs, APIGroups: r.APIGroups, Resources: r.Resources, ResourceNames: r.ResourceNames})
-		}
-		if len(r.NonResourceURLs) > 0 {
-			nonRes = append(nonRes, rbacv1.PolicyRule{Verbs: r.Verbs, NonResourceURLs: r.NonResourceURLs})
-		}
+// WriteAccessList prints a rules review as `kubectl auth can-i --list` does, with kubectl's own code
+// (k8s.io/kubectl/pkg/cmd/auth CanIOptions.RunAccessList, given the review as the API server's
+// answer): each rule broken down to one verb, resource and name (util/rbac BreakdownRule), the rules of
+// one group, resource and name compacted again (CompactRules), sorted by their protobuf string
+// (SortableRuleSlice), in the table "Resources  Non-Resource URLs  Resource Names  Verbs" of
+// cli-runtime's tab writer, header left out with noHeaders (kubectl's --no-headers). An incomplete
+// status (never one of RBAC alone: a missing role only sets evaluationError) is kubectl's warning on
+// errOut.
+func WriteAccessList(out, errOut io.Writer, status authorizationv1.SubjectRulesReviewStatus, noHeaders bool) error {
+	o := &kubectlauth.CanIOptions{
+		List:           true,
+		NoHeaders:      noHeaders,
+		AuthClient:     answeringClient{status: status},
+		IOStreams:      genericiooptions.IOStreams{Out: out, ErrOut: errOut},
+		WarningPrinter: printers.NewWarningPrinter(errOut, printers.WarningPrinterOptions{}),
 	}
-	return append(res, nonRes...)
+	return o.RunAccessList()
 }
 
-func breakdown(rule rbacv1.PolicyRule) []rbacv1.PolicyRule {
-	var out []rbacv1.PolicyRule
-	for _, g := range rule.APIGroups {
-		for _, res := range rule.Resources {
-			for _, v := range rule.Verbs {
-				if len(rule.ResourceNames) == 0 {
-					out = append(out, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: []string{res}, Verbs: []string{v}})
-					continue
-				}
-				for _, n := range rule.ResourceNames {
-					out = append(out, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: []string{res}, Verbs: []string{v}, ResourceNames: []string{n}})
-				}
-			}
-		}
-	}
-	for _, u := range rule.NonResourceURLs {
-		for _, v := range rule.Verbs {
-			out = append(out, rbacv1.PolicyRule{NonResourceURLs: []string{u}, Verbs: []string{v}})
-		}
-	}
-	return out
+// answeringClient is the authorization client kubectl's RunAccessList asks: it answers the
+// SelfSubjectRulesReview with a review made offline. Other calls are not made by RunAccessList (the
+// embedded nil interface would panic).
+type answeringClient struct {
+	authorizationv1client.AuthorizationV1Interface
+	status authorizationv1.SubjectRulesReviewStatus
 }
 
-type simpleResource struct {
-	group, resource string
-	hasName         bool
-	name            string
+func (c answeringClient) SelfSubjectRulesReviews() authorizationv1client.SelfSubjectRulesReviewInterface {
+	return c
 }
 
-// compactRules merges the verbs of rules with one group, one resource and at most one name.
-func compactRules(rules []rbacv1.PolicyRule) []rbacv1.PolicyRule {
-	var out []rbacv1.PolicyRule
-	simple := map[simpleResource]*rbacv1.PolicyRule{}
-	var keys []simpleResource
-	for _, r := range rules {
-		key, ok := isSimple(&r)
-		if !ok {
-			out = append(out, r)
-			continue
-		}
-		if existing, ok := simple[key]; ok {
-			existing.Verbs = append(existing.Verbs, r.Verbs...)
-			continue
-		}
-		simple[key] = r.DeepCopy()
-		keys = append(keys, key)
-	}
-	for _, k := range keys {
-		out = append(out, *simple[k])
-	}
-	return out
+// Create answers with the status, as the API server answers with a status and no spec.
+func (c answeringClient) Create(context.Context, *authorizationv1.SelfSubjectRulesReview, metav1.CreateOptions) (*authorizationv1.SelfSubjectRulesReview, error) {
+	return &authorizationv1.SelfSubjectRulesReview{Status: *c.status.DeepCopy()}, nil
 }
 
-func isSimple(r *rbacv1.PolicyRule) (simpleResource, bool) {
-	if len(r.ResourceNames) > 1 || len(r.NonResourceURLs) > 0 || len(r.APIGroups) != 1 || len(r.Resources) != 1 {
-		return simpleResource{}, false
+// flatten lists the errors of an aggregate (nested ones included), or the error itself.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
 	}
-	only := &rbacv1.PolicyRule{APIGroups: r.APIGroups, Resources: r.Resources, Verbs: r.Verbs, ResourceNames: r.ResourceNames}
-	if !reflect.DeepEqual(only, r) {
-		return simpleResource{}, false
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		return utilerrors.Flatten(agg).Errors()
 	}
-	k := simpleResource{group: r.APIGroups[0], resource: r.Resources[0]}
-	if len(r.ResourceNames) == 1 {
-		k.hasName, k.name = true, r.ResourceNames[0]
-	}
-	return k, true
-}
-
-// combineResourceGroup prints "resource.group/subresource" as kubectl describes rules.
-func combineResourceGroup(resources, groups []string) string {
-	if len(resources) == 0 {
-		return ""
-	}
-	res, sub, hasSub := strings.Cut(resources[0], "/")
-	if len(groups) > 0 && groups[0] != "" {
-		res += "." + groups[0]
-	}
-	if hasSub {
-		res += "/" + sub
-	}
-	return res
+	return []error{err}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"k8s.io/apiserver/pkg/authentication/user"
 )
 
 func TestWhoCan(t *testing.T) {
@@ -132,25 +130,6 @@ allowed: the user is in group system:masters, which may do anything
 	e := m.Explain(attrsURL("alice", nil, "get", "/healthz"))
 	if e.Allowed || len(e.NearMisses) != 1 || !strings.Contains(e.NearMisses[0].Reasons[0], `URL "/healthz" not in [/metrics /healthz/*]`) {
 		t.Errorf("URL explanation = %+v", e)
-	}
-}
-
-func TestRulesForList(t *testing.T) {
-	m := modelFrom(t, teamRBAC)
-	u := &user.DefaultInfo{Name: "system:serviceaccount:ops:monitor", Groups: []string{"dev"}}
-	rules, errs := m.RulesFor(u, "team-a")
-	if len(errs) != 0 {
-		t.Errorf("errs = %v", errs)
-	}
-	var b strings.Builder
-	if err := WriteRulesTable(&b, rules); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "list-monitor-team-a.txt", b.String())
-
-	_, errs = m.RulesFor(&user.DefaultInfo{Name: "bob"}, "team-a")
-	if len(errs) != 1 {
-		t.Errorf("bob's errs = %v, want the missing role", errs)
 	}
 }
 

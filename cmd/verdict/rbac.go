@@ -228,15 +228,17 @@ func (o *canIOptions) Run(ctx context.Context) error {
 		ns = ""
 	}
 	if o.List {
-		rules, errs := model.RulesFor(u, ns)
-		if len(errs) > 0 {
-			msgs := make([]string, len(errs))
-			for i, e := range errs {
-				msgs[i] = e.Error()
-			}
-			rbacWarn(o.streams, "the list may be incomplete: "+strings.Join(msgs, ", "))
+		review, err := model.RulesReview(ctx, u, ns)
+		if err != nil {
+			return withCode(exitBadInput, err)
 		}
-		return rbacsim.WriteRulesTable(o.streams.Out, rules)
+		if ok, err := model.RulesReviewAllowed(ctx, u); err == nil && !ok {
+			rbacWarn(o.streams, fmt.Sprintf("kubectl would be refused: User %q cannot create resource \"selfsubjectrulesreviews\" in API group \"authorization.k8s.io\" at the cluster scope", u.GetName()))
+		}
+		if e := review.Status.EvaluationError; e != "" {
+			fmt.Fprintln(o.streams.ErrOut, "note: the rules review's evaluationError (kubectl does not show it):", e)
+		}
+		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, false)
 	}
 
 	attrs := authorizer.AttributesRecord{User: u, Verb: o.Verb}

@@ -143,6 +143,8 @@ func TestRBACGolden(t *testing.T) {
 	}{
 		{"list-builder.txt", 0, []string{"can-i", "--list", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbac}},
 		{"list-alice-defaults.txt", 0, []string{"can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac}},
+		{"list-masters-defaults.txt", 0, []string{"can-i", "--list", "--as", "root", "--as-group", "system:masters", "--with-defaults", "-f", rbac}},
+		{"list-anonymous-defaults.txt", 0, []string{"can-i", "--list", "--as", "system:anonymous", "-n", "team-a", "--with-defaults", "-f", rbac}},
 		{"explain-yes.txt", 0, []string{"can-i", "update", "deployments.apps/web", "--subresource", "scale", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "--explain", "-f", rbac}},
 		{"explain-no.txt", 1, []string{"can-i", "delete", "deployments/web", "-n", "team-a", "--as", "system:serviceaccount:default:read-only-user", "--explain", "-f", rbac}},
 		{"explain-namespace.txt", 1, []string{"can-i", "get", "deployments", "-n", "team-b", "--as", "system:serviceaccount:team-a:builder", "--explain", "-f", rbac}},
@@ -163,5 +165,37 @@ func TestRBACGolden(t *testing.T) {
 			}
 			goldenRBAC(t, tt.golden, out)
 		})
+	}
+}
+
+func TestRBACListStderr(t *testing.T) {
+	rbac := rbacData + "rbac.yaml"
+	tests := []struct {
+		name       string
+		args       []string
+		errContain []string
+	}{
+		{"kubectl would be refused the review", []string{"--as", "alice", "--as-group", "system:unauthenticated", "--with-defaults"},
+			[]string{`Warning: kubectl would be refused: User "alice" cannot create resource "selfsubjectrulesreviews"`}},
+		{"no defaults, no basic-user", []string{"-n", "team-a", "--as", "system:serviceaccount:team-a:builder"},
+			[]string{"Warning: kubectl would be refused"}},
+		{"missing role", []string{"-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "--with-defaults"},
+			[]string{`note: the rules review's evaluationError (kubectl does not show it): role.rbac.authorization.k8s.io "gone" not found`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runRBAC(t, "", append([]string{"rbac", "can-i", "--list", "-f", rbac}, tt.args...)...)
+			if code != 0 || !strings.HasPrefix(out, "Resources   ") {
+				t.Errorf("exit %d, stdout %q; want 0 and a table", code, out)
+			}
+			for _, want := range tt.errContain {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr %q lacks %q", errOut, want)
+				}
+			}
+		})
+	}
+	if _, _, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac); strings.Contains(errOut, "Warning") {
+		t.Errorf("alice with defaults: stderr %q, want no warning", errOut)
 	}
 }

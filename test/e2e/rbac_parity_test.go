@@ -699,8 +699,14 @@ func ruleSet(rules []rbacv1.PolicyRule) []string {
 // have then seen every earlier write.
 func waitAuthorizerSynced(t *testing.T, cs kubernetes.Interface) {
 	t.Helper()
+	waitAuthorizerSyncedAs(t, cs, "parity-sentinel")
+}
+
+// waitAuthorizerSyncedAs is waitAuthorizerSynced with sentinel objects and user of another name, for
+// a test that syncs more than once.
+func waitAuthorizerSyncedAs(t *testing.T, cs kubernetes.Interface, who string) {
+	t.Helper()
 	ctx := t.Context()
-	const who = "parity-sentinel"
 	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who}}
 	rule := []rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{"sentinel.test"}, Resources: []string{"sentinels"}}}
 	rbac := cs.RbacV1()
