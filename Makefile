@@ -45,7 +45,7 @@ lint: ## Check formatting (gofmt) and run go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: lint controlplane ## Run the unit and end-to-end tests (building the control plane first).
+test: lint lint-chart controlplane test-image ## Run the unit and end-to-end tests (building the control plane first).
 	$(GOTEST) ./...
 
 .PHONY: bench
@@ -109,6 +109,8 @@ manifests: ## Copy the embedded default policies into config/policies, which the
 	  for f in $$(cd config/policies && ls *.yaml | grep -v '^kustomization.yaml$$'); do echo "  - $$f"; done; \
 	} > config/policies/kustomization.yaml.new
 	mv config/policies/kustomization.yaml.new config/policies/kustomization.yaml
+	rm -f charts/verdict/files/policies/*.yaml
+	cp policies/library/policies/*.yaml charts/verdict/files/policies/
 
 ##@ Tools
 
@@ -132,6 +134,16 @@ $(ACTIONLINT): $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
 .PHONY: tools
 tools: $(HELM) $(ACTIONLINT) ## Install helm and actionlint into bin/tools.
+
+##@ Helm chart
+
+.PHONY: lint-chart
+lint-chart: $(HELM) ## Lint charts/verdict and render it with its default and its optional values.
+	$(HELM) lint --strict charts/verdict
+	$(HELM) template verdict charts/verdict --namespace verdict-system >/dev/null
+	$(HELM) template verdict charts/verdict --namespace verdict-system --set namespace.create=false \
+		--set certificates.certManager=false,certificates.caBundle=Q0E= --set metrics.service.enabled=true \
+		--set metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true >/dev/null
 
 ##@ Control plane
 
