@@ -64,6 +64,7 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 		return withCode(exitBadInput, fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath()))
 	})
 	root.AddCommand(subcommands(streams)...)
+	registerCompletions(root)
 	return root
 }
 
