@@ -45,7 +45,7 @@ lint: ## Check formatting (gofmt) and run go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: lint lint-chart controlplane test-image ## Run the unit and end-to-end tests (building the control plane first).
+test: lint lint-chart lint-actions controlplane test-image ## Run the unit and end-to-end tests (building the control plane first).
 	$(GOTEST) ./...
 
 .PHONY: bench
@@ -134,6 +134,12 @@ $(ACTIONLINT): $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
 .PHONY: tools
 tools: $(HELM) $(ACTIONLINT) ## Install helm and actionlint into bin/tools.
+
+##@ CI integrations
+
+.PHONY: lint-actions
+lint-actions: $(ACTIONLINT) ## Lint the workflows with actionlint, which checks their use of action.yml too.
+	$(ACTIONLINT) .github/workflows/*.yml
 
 ##@ Helm chart
 
