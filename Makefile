@@ -87,7 +87,7 @@ image: build $(TOOLS)/image ## Write the container image as an OCI layout to bin
 
 .PHONY: test-image
 test-image: image ## Check the image layout: its config, its layers, and the binary in it.
-	cd $(IMAGE_SRC) && GOWORK=off $(GOTEST) -count=1 . -args -layout $(IMAGE)
+	cd $(IMAGE_SRC) && GOWORK=off $(GO) vet . && GOWORK=off $(GOTEST) -count=1 . -args -layout $(IMAGE)
 
 .PHONY: run
 run: build ## Serve the embedded default policies as admission webhooks on :8443 (self-signed certificate).
