@@ -8,14 +8,19 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -186,5 +191,28 @@ func TestBuildRefusesADynamicBinary(t *testing.T) {
 	_, err = Build(Options{Binary: sh, CACerts: "/etc/ssl/certs/ca-certificates.crt"})
 	if err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Errorf("Build(%s) = %v, want a refusal naming CGO_ENABLED=0", sh, err)
+	}
+}
+
+// make image PUSH=... pushes the image it wrote: here to an in-memory registry on loopback.
+func TestPush(t *testing.T) {
+	img, desc := openImage(t)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no credentials: the test registry asks for none
+	ref := srv.Listener.Addr().String() + "/verdict:test"
+	if err := Push(ref, img, name.Insecure); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := remote.Head(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Digest != desc.Digest {
+		t.Errorf("the registry holds %s, the layout %s", got.Digest, desc.Digest)
 	}
 }

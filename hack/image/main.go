@@ -89,14 +89,23 @@ func run(o Options, out, push, created string) error {
 	if push == "" {
 		return nil
 	}
-	ref, err := name.ParseReference(push)
+	if err := Push(push, img); err != nil {
+		return err
+	}
+	fmt.Printf("pushed %s@%s\n", push, d)
+	return nil
+}
+
+// Push writes img to the registry reference (registry/name:tag), with the credentials that
+// ~/.docker/config.json (or $DOCKER_CONFIG) names for that registry.
+func Push(reference string, img v1.Image, opts ...name.Option) error {
+	ref, err := name.ParseReference(reference, opts...)
 	if err != nil {
 		return err
 	}
 	if err := remote.Write(ref, img, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
-	fmt.Printf("pushed %s@%s\n", ref.Context(), d)
 	return nil
 }
 
