@@ -56,10 +56,16 @@ bench: ## Run the benchmarks on one core (GOGC=400, as the binary runs, unless G
 load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to measure OPA's server too).
 	$(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
 
+.PHONY: parity
+parity: ## Compare verdict check --as-written with the real gator test and conftest test (GATOR=path CONFTEST=path).
+	@if [ -z "$(GATOR)$(CONFTEST)" ]; then echo "give GATOR=path/to/gator and/or CONFTEST=path/to/conftest (see docs/parity.md)"; exit 2; fi
+	$(GOTEST) ./test/parity -count=1 -v $(if $(GATOR),-gator $(abspath $(GATOR))) $(if $(CONFTEST),-conftest $(abspath $(CONFTEST))) $(if $(VERDICT),-verdict $(abspath $(VERDICT)))
+
 .PHONY: fuzz
-fuzz: ## Fuzz the parsers (manifests, AdmissionReviews, RBAC objects), FUZZTIME each.
+fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects), FUZZTIME each.
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./manifest
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
+	$(GOTEST) -run '^$$' -fuzz '^FuzzReadReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rbacsim
 
 ##@ Build

@@ -24,8 +24,9 @@ type Document struct {
 	// Line is the absolute line of the file where the document starts, counting from 1; 0 when the
 	// source is an origin annotation, which has no line.
 	Line int
-	// Item is "items[N]" for an object of a List document, "" otherwise.
+	// Item is "items[N]" for an object of a List document, "" otherwise; List is that List.
 	Item   string
+	List   *unstructured.Unstructured
 	Object *unstructured.Unstructured
 
 	// text is the document's source and textLine the absolute line where it starts, so that an error
@@ -251,7 +252,7 @@ func decodeChunk(file string, n int, c chunk) *Set {
 	for j, it := range items {
 		d := Document{File: file, Index: n, Line: start, Object: it}
 		if listed {
-			d.Item = fmt.Sprintf("items[%d]", j)
+			d.Item, d.List = fmt.Sprintf("items[%d]", j), obj
 		} else {
 			d.text, d.textLine = c.text, c.line
 		}
@@ -293,3 +294,20 @@ func ReadPath(path string) ([]Document, error) {
 
 // Result returns the documents and the joined errors, for callers that fail on any error.
 func (s *Set) Result() ([]Document, error) { return s.Documents, s.Err() }
+
+// Unsplit returns the documents with each List whole, as one object in place of its items: the view
+// of gator and conftest, which judge a document as it is written. A List without items stays out.
+func Unsplit(docs []Document) []Document {
+	out := make([]Document, 0, len(docs))
+	for _, d := range docs {
+		switch {
+		case d.List == nil:
+			out = append(out, d)
+		case d.Item == "items[0]":
+			whole := d
+			whole.Object, whole.Item, whole.List = d.List, "", nil
+			out = append(out, whole)
+		}
+	}
+	return out
+}

@@ -61,6 +61,11 @@ type ClusterSource struct {
 	changed chan struct{}
 	ready   atomic.Bool
 	status  atomic.Pointer[string]
+	// discoveries counts the answers discovery gave (none while the API server cannot be reached),
+	// watchErr is the last error of a watch.
+	discoveries atomic.Int64
+	attempts    atomic.Int64 // tests wait on it
+	watchErr    atomic.Pointer[string]
 }
 
 // role says what a watched kind is for; a kind may have several.
@@ -89,8 +94,11 @@ func NewClusterSource(opts ClusterOptions, set *PolicySet, log logr.Logger) *Clu
 	return c
 }
 
-// Ready fails until the cache has synced and the policy set has been loaded with what it holds.
-// Once ready, it stays so: a constraint kind created later does not take the webhook out of service.
+// Ready fails until the cluster's policies were read once: discovery has answered, the cache has
+// synced and the policy set has been loaded with what it holds. Until then it says what it waits
+// for (an API server that cannot be reached, with the error). Once ready, it stays so: the set in
+// force keeps serving while the watches reconnect, and a constraint kind created later does not
+// take the webhook out of service.
 func (c *ClusterSource) Ready() error {
 	if c.ready.Load() {
 		return nil
@@ -110,6 +118,8 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 	c.cache, err = crcache.New(c.opts.Config, crcache.Options{
 		DefaultWatchErrorHandler: func(_ context.Context, r *toolscache.Reflector, err error) {
 			c.log.Error(err, "watching the cluster", "reflector", r.TypeDescription())
+			msg := err.Error()
+			c.watchErr.Store(&msg)
 		},
 	})
 	if err != nil {
@@ -118,7 +128,21 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 	cacheDone := make(chan error, 1)
 	go func() { cacheDone <- c.cache.Start(ctx) }()
 
-	c.rediscover(ctx)
+	// Until discovery first answers, it is asked again soon, backing off to the rediscovery period:
+	// the webhook is not ready meanwhile, and should be as soon as the API server can be reached.
+	var retry <-chan time.Time
+	backoff := firstRetry
+	discover := func() bool {
+		changed := c.rediscover(ctx)
+		if c.discoveries.Load() == 0 {
+			retry = time.After(backoff)
+			backoff = min(2*backoff, c.opts.Rediscover)
+		} else {
+			retry = nil
+		}
+		return changed
+	}
+	discover()
 	c.poke()
 	ticker := time.NewTicker(c.opts.Rediscover)
 	defer ticker.Stop()
@@ -144,16 +168,26 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 			return <-cacheDone
 		case err := <-cacheDone:
 			return fmt.Errorf("cluster cache: %w", err)
+		case <-retry:
+			discover()
+			c.poke()
 		case <-ticker.C:
-			if c.rediscover(ctx) {
+			if discover() {
 				schedule()
 			}
 		case <-c.changed:
 			schedule()
 		case <-fire:
 			timer = nil
+			if c.discoveries.Load() == 0 {
+				continue // the status says why; discover pokes again once it answers
+			}
 			if pending := c.unsynced(); len(pending) > 0 {
-				c.setStatus(fmt.Sprintf("waiting for the cache to sync %v", pending))
+				status := fmt.Sprintf("waiting for the cache to sync %v", pending)
+				if msg := c.watchErr.Load(); msg != nil {
+					status += ": " + *msg
+				}
+				c.setStatus(status)
 				schedule()
 				continue
 			}
@@ -166,6 +200,9 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 // minRebuildGap is the least time between two loads of the set from the cluster.
 const minRebuildGap = time.Second
 
+// firstRetry is the first wait before discovery is asked again after it failed.
+const firstRetry = 500 * time.Millisecond
+
 // poke asks for a rebuild.
 func (c *ClusterSource) poke() {
 	select {
@@ -177,10 +214,17 @@ func (c *ClusterSource) poke() {
 // rediscover asks the API server which kinds it serves and watches those it should, and stops
 // watching those it no longer serves. It reports whether the watched kinds changed.
 func (c *ClusterSource) rediscover(ctx context.Context) bool {
+	c.attempts.Add(1)
 	groups, lists, err := c.discover.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
 		c.log.Error(err, "discovering the cluster's kinds")
+		if c.discoveries.Load() == 0 {
+			c.setStatus("the API server cannot be reached: " + err.Error())
+		}
 		return false
+	}
+	if c.discoveries.Add(1) == 1 {
+		c.setStatus("the cluster's policies are not read yet")
 	}
 	if err != nil {
 		c.log.V(1).Info("discovery was partial", "error", err.Error())
@@ -269,7 +313,7 @@ func (c *ClusterSource) rebuild(ctx context.Context) {
 		return
 	}
 	if err := c.policies.LoadExtra(ctx, extra); err != nil {
-		c.setStatus("the policy set with the cluster's policies does not compile: " + err.Error())
+		c.setStatus("loading the policy set with the cluster's policies: " + err.Error())
 		return // PolicySet logged it and keeps the set in force
 	}
 	// The params kinds may have changed with the policies: watch them before calling the set ready.

@@ -5,9 +5,12 @@
 // AdmissionResponse; it knows nothing of which engine decided.
 //
 // The policy set is swapped atomically on reload (a request sees the old set or the new one, never a
-// mix); /readyz fails until the first set is compiled. Requests that cannot be read get a 4xx with a
-// message that says what is wrong; a policy that fails to evaluate denies (fails closed), and the API
-// server's failurePolicy governs only what it cannot reach.
+// mix); /readyz fails until the first set is compiled. A reload that would weaken the set in force (no
+// policy, a file or Rego package lost) fails like one that does not compile: the set in force keeps
+// serving and /readyz says why. Requests are bounded (read deadline, body size, bytes in flight) and
+// those that cannot be read get a 4xx with a message that says what is wrong; a policy that fails to
+// evaluate, or a panic, denies (fails closed), and the API server's failurePolicy governs only what it
+// cannot reach.
 //
 // With a ClusterSource (verdict serve --kubeconfig or --from-cluster), the set also holds the
 // admission policies, Gatekeeper templates and constraints the cluster stores, with its Namespaces,

@@ -28,12 +28,11 @@ const ClusterFile = "cluster"
 
 // compile compiles the files' policies with the extra ones. An extra policy that does not compile is
 // left out, and the rest compiled again; an error that names no extra policy fails the load.
-func (s *PolicySet) compile(ctx context.Context, extra *Extra) (*bundle.Bundle, []string, error) {
+func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Extra) (*bundle.Bundle, []string, error) {
 	if extra == nil {
-		b, err := bundle.Load(ctx, s.opts)
+		b, err := bundle.Load(ctx, opts)
 		return b, nil, err
 	}
-	opts := s.opts
 	opts.Objects = append(slices.Clip(opts.Objects), extra.Objects...)
 	opts.Inventory = append(slices.Clip(opts.Inventory), extra.Inventory...)
 	pols := extra.Policies

@@ -1,11 +1,13 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,13 +48,31 @@ type Handler struct {
 	Policies Policies
 	Log      logr.Logger
 	Metrics  *Metrics
+	// InFlight bounds the bodies of the requests answered at once; the handlers of a server share
+	// one. Nil sets no bound.
+	InFlight *InFlight
+	// ReadTimeout bounds the time from the start of a request to the end of its body;
+	// DefaultReadTimeout when zero.
+	ReadTimeout time.Duration
+
+	maxBody int64 // MaxRequestBytes when zero; tests set less
 }
 
 var _ http.Handler = (*Handler)(nil)
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rv, rerr := readReview(r)
+	var rv *review
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p) // net/http's own way to abort a response
+			}
+			h.panicked(w, rv, p, start)
+		}
+	}()
+	rv, release, rerr := h.read(w, r, start)
+	defer release()
 	if rerr != nil {
 		h.fail(w, rv, rerr, start)
 		return
@@ -91,12 +111,50 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeReview(w, http.StatusOK, rv.APIVersion, &resp.AdmissionResponse)
 }
 
-// evaluationTimeout is the API server's timeout (it calls webhooks with ?timeout=Ns) less a margin.
+// read reads the review of a request within the server's bounds: its headers are checked before
+// its body is read, its size is taken from the in-flight bound (released by the returned func, once
+// the answer is written), and its body must arrive within the read timeout.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, start time.Time) (*review, func(), *requestError) {
+	// The deadline runs from the start of the request, not from each read: a body trickled one byte
+	// at a time would reset a per-read timeout forever. It is set before anything is refused, as
+	// net/http reads what is left of a refused body before it answers. ResponseController reaches
+	// the connection through controller-runtime's metrics wrapper; a ResponseRecorder has none.
+	rc := http.NewResponseController(w)
+	deadlineSet := rc.SetReadDeadline(start.Add(cmp.Or(h.ReadTimeout, DefaultReadTimeout))) == nil
+	noop := func() {}
+	max := cmp.Or(h.maxBody, MaxRequestBytes)
+	if rerr := checkHeaders(r, max); rerr != nil {
+		return nil, noop, rerr
+	}
+	weight := r.ContentLength
+	if weight < 0 {
+		weight = max // a chunked body may be as large as allowed
+	}
+	if !h.InFlight.acquire(weight) {
+		return nil, noop, tooManyRequests(w)
+	}
+	release := func() { h.InFlight.release(weight) }
+	body, rerr := readBody(r, max)
+	if rerr != nil {
+		return nil, release, rerr // the deadline stays, so that net/http gives up the rest of the body
+	}
+	if deadlineSet {
+		// Once the body is read, net/http reads on in the background to notice a client that goes
+		// away, and a deadline there would cancel the request's context in the middle of an
+		// evaluation. The server sets its own deadlines again for the next request.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	rv, rerr := decodeReview(body)
+	return rv, release, rerr
+}
+
+// evaluationTimeout is the API server's timeout (it calls webhooks with ?timeout=Ns), at most
+// MaxTimeout, less a margin.
 func evaluationTimeout(r *http.Request) time.Duration {
 	timeout := DefaultTimeout
 	if t := r.URL.Query().Get("timeout"); t != "" {
 		if d, err := time.ParseDuration(t); err == nil && d > 0 {
-			timeout = d
+			timeout = min(d, MaxTimeout)
 		}
 	}
 	if timeout > 2*deadlineMargin {
@@ -184,11 +242,18 @@ func errored(errs []error) admission.Response {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, start time.Time) {
-	h.Log.Info("bad request", "webhook", string(h.Kind), "status", rerr.status, "error", rerr.err.Error())
-	h.Metrics.observe(h.Kind, "bad_request", time.Since(start))
+	decision := "bad_request"
+	switch {
+	case rerr.status == http.StatusTooManyRequests:
+		decision = "throttled"
+	case rerr.status >= 500:
+		decision = "error"
+	}
+	h.Log.Info("request refused", "webhook", string(h.Kind), "status", rerr.status, "error", rerr.err.Error())
+	h.Metrics.observe(h.Kind, decision, time.Since(start))
 	resp := &admissionv1.AdmissionResponse{
 		Allowed: false,
-		Result:  &metav1.Status{Status: metav1.StatusFailure, Code: int32(rerr.status), Message: rerr.err.Error(), Reason: metav1.StatusReasonBadRequest},
+		Result:  &metav1.Status{Status: metav1.StatusFailure, Code: int32(rerr.status), Message: rerr.err.Error(), Reason: statusReason(rerr.status)},
 	}
 	version := "admission.k8s.io/v1"
 	if rv != nil {
@@ -200,6 +265,35 @@ func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, st
 		}
 	}
 	writeReview(w, rerr.status, version, resp)
+}
+
+// panicked answers a request whose handling panicked as one that could not be judged: denied, with
+// code 500. A bug in verdict or in an engine must not let a request through, nor take the server down.
+func (h *Handler) panicked(w http.ResponseWriter, rv *review, p any, start time.Time) {
+	h.Log.Error(fmt.Errorf("panic: %v", p), "answering an admission request", "webhook", string(h.Kind), "stack", string(debug.Stack()))
+	h.Metrics.panicked(h.Kind)
+	h.fail(w, rv, &requestError{status: http.StatusInternalServerError, err: errors.New("verdict failed to judge the request (an internal error); it is denied")}, start)
+}
+
+// statusReason is the API machinery's reason for an HTTP status.
+func statusReason(status int) metav1.StatusReason {
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return metav1.StatusReasonMethodNotAllowed
+	case http.StatusRequestTimeout:
+		return metav1.StatusReasonTimeout
+	case http.StatusRequestEntityTooLarge:
+		return metav1.StatusReasonRequestEntityTooLarge
+	case http.StatusUnsupportedMediaType:
+		return metav1.StatusReasonUnsupportedMediaType
+	case http.StatusTooManyRequests:
+		return metav1.StatusReasonTooManyRequests
+	case http.StatusServiceUnavailable:
+		return metav1.StatusReasonServiceUnavailable
+	case http.StatusInternalServerError:
+		return metav1.StatusReasonInternalError
+	}
+	return metav1.StatusReasonBadRequest
 }
 
 func writeReview(w http.ResponseWriter, status int, apiVersion string, resp *admissionv1.AdmissionResponse) {

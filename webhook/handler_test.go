@@ -174,7 +174,7 @@ func TestBadRequests(t *testing.T) {
 		{name: "wrong kind", contentType: "application/json", body: `{"apiVersion":"admission.k8s.io/v1","kind":"Pod"}`, status: 400, message: `kind "Pod" is not AdmissionReview`},
 		{name: "bad operation", contentType: "application/json", body: reviewBody("admission.k8s.io/v1", "PATCH", deploymentJSON(1, ""), ""), status: 400, message: `operation "PATCH"`},
 		{name: "object not an object", contentType: "application/json", body: reviewBody("admission.k8s.io/v1", "CREATE", "[1,2]", ""), status: 400, message: "request.object is not a JSON object"},
-		{name: "no object at all", contentType: "application/json", body: reviewBody("admission.k8s.io/v1", "CREATE", "", ""), status: 400, message: "neither object nor oldObject"},
+		{name: "no object at all", contentType: "application/json", body: reviewBody("admission.k8s.io/v1", "CREATE", "", ""), status: 400, message: `neither "object" nor "oldObject"`},
 		{name: "over 7 MiB", contentType: "application/json", body: `{"x":"` + strings.Repeat("a", MaxRequestBytes) + `"}`, status: 413, message: "over 7340032 bytes"},
 		{name: "deep nesting", contentType: "application/json", body: reviewBody("admission.k8s.io/v1", "CREATE", deep, ""), status: 400, message: "exceeded max depth"},
 	}

@@ -134,7 +134,7 @@ func filePolicies(opts bundle.Options) []*unstructured.Unstructured {
 			if p == manifest.Stdin {
 				continue
 			}
-			files, _, _ := manifest.Files([]string{p}, manifest.IsManifestFile)
+			files, _, _ := manifest.Files([]string{resolveRoot(p)}, manifest.IsManifestFile)
 			for _, f := range files {
 				docs = append(docs, manifest.ReadFile(f, nil).Documents...)
 			}

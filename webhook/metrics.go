@@ -15,8 +15,10 @@ type Metrics struct {
 	PolicyLatency    *prometheus.HistogramVec
 	Findings         *prometheus.CounterVec
 	EvaluationErrors *prometheus.CounterVec
+	Panics           *prometheus.CounterVec
 	Generation       prometheus.Gauge
 	Reloads          *prometheus.CounterVec
+	ReloadFailures   *prometheus.CounterVec
 	Policies         prometheus.Gauge
 }
 
@@ -25,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "verdict_admission_requests_total",
-			Help: "Admission requests answered, by webhook (validate, mutate) and decision (allowed, denied, patched, error, bad_request).",
+			Help: "Admission requests answered, by webhook (validate, mutate) and decision (allowed, denied, patched, error, bad_request, throttled).",
 		}, []string{"webhook", "decision"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "verdict_admission_request_duration_seconds",
@@ -45,6 +47,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "verdict_policy_evaluation_errors_total",
 			Help: "Requests denied because a policy failed to evaluate, by webhook.",
 		}, []string{"webhook"}),
+		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_admission_panics_total",
+			Help: "Requests denied because answering them panicked (a bug), by webhook.",
+		}, []string{"webhook"}),
 		Generation: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "verdict_policy_set_generation",
 			Help: "Generation of the policy set in force; it grows by one at each successful load.",
@@ -53,12 +59,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "verdict_policy_set_loads_total",
 			Help: "Loads of the policy set, by result (success, failure).",
 		}, []string{"result"}),
+		ReloadFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verdict_policy_reload_failures_total",
+			Help: "Loads of the policy set that failed, keeping the set in force, by reason (compile: does not compile or cannot be read; empty: no policy; lost: a file or Rego package of the set in force is gone; changing: the files kept changing while read).",
+		}, []string{"reason"}),
 		Policies: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "verdict_policies",
 			Help: "Policies in the set in force.",
 		}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Generation, m.Reloads, m.Policies)
+	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Panics, m.Generation, m.Reloads, m.ReloadFailures, m.Policies)
 	return m
 }
 
@@ -82,6 +92,12 @@ func (m *Metrics) findings(fs []policies.Finding) {
 func (m *Metrics) evaluationError(kind Kind) {
 	if m != nil {
 		m.EvaluationErrors.WithLabelValues(string(kind)).Inc()
+	}
+}
+
+func (m *Metrics) panicked(kind Kind) {
+	if m != nil {
+		m.Panics.WithLabelValues(string(kind)).Inc()
 	}
 }
 

@@ -3,40 +3,50 @@ package webhook
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/go-logr/logr"
 
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
 
 // PolicySet holds the policy set in force and loads it again when its files change. A reload that
-// fails keeps the set in force and logs why.
+// fails keeps the set in force and logs why. So does a reload that compiles but would weaken the
+// set in force: one with no policy at all (unless allowEmpty), or one that has lost a file or a Rego
+// package of the set in force. A policy file half-way through an update (deleted before its new
+// copy is written, as `rm; cp` does, or emptied before it is written again) reads that way, and
+// putting it in force would let through what the set denied; a policy taken away on purpose needs
+// a restart.
 type PolicySet struct {
-	opts    bundle.Options
-	log     logr.Logger
-	metrics *Metrics
+	opts       bundle.Options
+	allowEmpty bool
+	log        logr.Logger
+	metrics    *Metrics
 
 	current    atomic.Pointer[bundle.Bundle]
 	generation atomic.Int64
 	lastErr    atomic.Pointer[string]
 	mu         sync.Mutex // serialises loads
 	watching   chan struct{}
+	rescan     time.Duration // rescanInterval when zero; tests set less
 
-	// Guarded by mu: the extra policies and objects, and the extra policies left out of the set in
-	// force.
+	// Guarded by mu: the extra policies and objects, the extra policies left out of the set in
+	// force, and what the files held when the set in force was read.
 	extra   *Extra
 	skipped []string
+	files   *inventory
 }
 
 // NewPolicySet returns a set that loads with opts. Call Load before serving.
 func NewPolicySet(opts bundle.Options, log logr.Logger, metrics *Metrics) *PolicySet {
+	// The set judges emptiness itself, after the cluster's policies are added and against the set
+	// in force (allowEmpty), so the bundle must not refuse an empty folder first.
+	opts.AllowEmpty = true
 	return &PolicySet{opts: opts, log: log, metrics: metrics, watching: make(chan struct{})}
 }
 
@@ -58,6 +68,16 @@ func (s *PolicySet) Ready() error {
 		return errors.New("no policy set loaded: " + *msg)
 	}
 	return errors.New("no policy set loaded yet")
+}
+
+// ReloadError fails while the last reload failed and an earlier set is in force: the set in
+// force is not what the files say.
+func (s *PolicySet) ReloadError() error {
+	msg := s.lastErr.Load()
+	if msg == nil || s.current.Load() == nil {
+		return nil
+	}
+	return fmt.Errorf("%s (serving generation %d)", *msg, s.generation.Load())
 }
 
 // Load compiles the policies and, if they compile, puts them in force.
@@ -85,17 +105,45 @@ func (s *PolicySet) Skipped() []string {
 	return slices.Clone(s.skipped)
 }
 
+// The reasons of failed loads, as the reload failures metric counts them.
+const (
+	failCompile  = "compile"  // the policies do not compile, or cannot be read
+	failEmpty    = "empty"    // no policy at all
+	failLost     = "lost"     // a file or Rego package of the set in force is gone
+	failChanging = "changing" // the files kept changing while they were read
+)
+
+// loadError is a failed load and its reason.
+type loadError struct {
+	reason string
+	err    error
+}
+
+func (e *loadError) Error() string { return e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }
+
+// readAttempts bounds the reads of a load whose files change while they are read.
+const readAttempts = 3
+
 func (s *PolicySet) load(ctx context.Context) error {
 	start := time.Now()
-	b, skipped, err := s.compile(ctx, s.extra)
+	b, skipped, files, err := s.read(ctx)
+	if err == nil {
+		err = s.weakens(b, files)
+	}
 	if err != nil {
 		msg := err.Error()
 		s.lastErr.Store(&msg)
+		reason := failCompile
+		if le, ok := errors.AsType[*loadError](err); ok {
+			reason = le.reason
+		}
 		if s.metrics != nil {
 			s.metrics.Reloads.WithLabelValues("failure").Inc()
+			s.metrics.ReloadFailures.WithLabelValues(reason).Inc()
 		}
 		if s.current.Load() != nil {
-			s.log.Error(err, "policy reload failed; keeping the policy set in force", "generation", s.generation.Load())
+			s.log.Error(err, "policy reload failed; keeping the policy set in force", "reason", reason, "generation", s.generation.Load())
 		}
 		return err
 	}
@@ -104,6 +152,7 @@ func (s *PolicySet) load(ctx context.Context) error {
 	}
 	s.current.Store(b)
 	s.skipped = skipped
+	s.files = files
 	gen := s.generation.Add(1)
 	s.lastErr.Store(nil)
 	if s.metrics != nil {
@@ -115,78 +164,46 @@ func (s *PolicySet) load(ctx context.Context) error {
 	return nil
 }
 
-// reloadDelay gathers the events of one change (an editor's write, a ConfigMap volume's symlink
-// swap) into one reload.
-const reloadDelay = 250 * time.Millisecond
-
-// Watch reloads the set whenever a file under its paths changes, until ctx is done. It watches the
-// folders that hold the paths, so that files replaced by rename (as Kubernetes updates a mounted
-// ConfigMap) are seen.
-func (s *PolicySet) Watch(ctx context.Context) error {
-	var once sync.Once
-	watching := func() { once.Do(func() { close(s.watching) }) }
-	defer watching()
+// read compiles the policies, between two inventories of their files: if the files changed while
+// they were compiled, what was compiled is not known, and it reads them again.
+func (s *PolicySet) read(ctx context.Context) (*bundle.Bundle, []string, *inventory, error) {
 	if len(s.opts.Paths) == 0 {
-		watching()
-		<-ctx.Done()
-		return nil // the embedded library does not change
+		b, skipped, err := s.compile(ctx, s.opts, s.extra)
+		return b, skipped, &inventory{}, err
 	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	watched := map[string]bool{}
-	addTree := func(root string) {
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() && !watched[p] {
-				if w.Add(p) == nil {
-					watched[p] = true
-				}
-			}
-			return nil
-		})
-	}
-	for _, p := range s.opts.Paths {
-		info, err := os.Stat(p)
-		switch {
-		case err != nil:
-			continue
-		case info.IsDir():
-			addTree(p)
-		default:
-			if dir := filepath.Dir(p); !watched[dir] && w.Add(dir) == nil {
-				watched[dir] = true
-			}
+	for range readAttempts {
+		before, err := takeInventory(s.opts.Paths)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opts := s.opts
+		opts.Paths = before.resolved
+		b, skipped, err := s.compile(ctx, opts, s.extra)
+		after, aerr := takeInventory(s.opts.Paths)
+		if aerr == nil && before.same(after) {
+			return b, skipped, before, err
 		}
 	}
-	watching()
-	var timer *time.Timer
-	fire := make(chan struct{}, 1)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return nil
-			}
-			if ev.Op&fsnotify.Create != 0 {
-				if info, err := os.Stat(ev.Name); err == nil && info.IsDir() {
-					addTree(ev.Name)
-				}
-			}
-			if timer == nil {
-				timer = time.AfterFunc(reloadDelay, func() { fire <- struct{}{} })
-			} else {
-				timer.Reset(reloadDelay)
-			}
-		case err, ok := <-w.Errors:
-			if ok {
-				s.log.Error(err, "watching policy files")
-			}
-		case <-fire:
-			_ = s.Load(ctx)
-		}
+	return nil, nil, nil, &loadError{reason: failChanging, err: fmt.Errorf("the policy files changed each of the %d times they were read", readAttempts)}
+}
+
+// weakens refuses a set that would weaken the set in force (see PolicySet).
+func (s *PolicySet) weakens(b *bundle.Bundle, files *inventory) error {
+	if b.Policies == 0 && !s.allowEmpty {
+		return &loadError{reason: failEmpty, err: fmt.Errorf("%s hold no policy (an empty file?); serving none needs --allow-empty", describePaths(s.opts.Paths))}
 	}
+	if s.files == nil || s.current.Load() == nil {
+		return nil
+	}
+	if lost := files.lost(s.files); lost != "" {
+		return &loadError{reason: failLost, err: errors.New("a policy of the set in force is missing: " + lost + "; restart verdict to take a policy away")}
+	}
+	return nil
+}
+
+func describePaths(paths []string) string {
+	if len(paths) == 0 {
+		return "the embedded policies"
+	}
+	return strings.Join(paths, ", ")
 }

@@ -7,14 +7,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/authentication/user"
-	kjson "sigs.k8s.io/json"
 
+	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -45,31 +42,54 @@ type review struct {
 	Response   *admissionv1.AdmissionResponse `json:"response,omitempty"`
 }
 
-// readReview reads and checks an AdmissionReview from an HTTP request.
-func readReview(r *http.Request) (*review, *requestError) {
+// checkHeaders refuses, before any of the body is read, what cannot be an AdmissionReview this
+// server takes: another method, another media type, a Content-Length over max.
+func checkHeaders(r *http.Request, max int64) *requestError {
 	if r.Method != http.MethodPost {
-		return nil, &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s is not allowed: send AdmissionReviews with POST", r.Method)}
+		return &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s is not allowed: send AdmissionReviews with POST", r.Method)}
 	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType,
+		return &requestError{status: http.StatusUnsupportedMediaType,
 			err: fmt.Errorf("Content-Type %q is not supported: send application/json", r.Header.Get("Content-Type"))}
 	}
-	if r.Body == nil {
-		return nil, badRequest("the request has no body: send an AdmissionReview")
+	if r.ContentLength > max {
+		return tooLarge(max)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
-	if err != nil {
-		return nil, badRequest("reading the request body: %v", err)
-	}
-	if len(body) > MaxRequestBytes {
-		return nil, &requestError{status: http.StatusRequestEntityTooLarge,
-			err: fmt.Errorf("the request body is over %d bytes", MaxRequestBytes)}
-	}
-	if len(body) == 0 {
+	return nil
+}
+
+func tooLarge(max int64) *requestError {
+	return &requestError{status: http.StatusRequestEntityTooLarge, err: fmt.Errorf("the request body is over %d bytes", max)}
+}
+
+// readBody reads the body of a request that passed checkHeaders. With a Content-Length, the buffer
+// is made that size once (io.ReadAll would grow it by doubling, to up to twice the body); without
+// one (a chunked body), it reads at most max bytes.
+func readBody(r *http.Request, max int64) ([]byte, *requestError) {
+	if r.Body == nil || r.ContentLength == 0 {
 		return nil, badRequest("the request body is empty: send an AdmissionReview")
 	}
-	return decodeReview(body)
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
+	}
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Timeout is the nearest reason the API machinery has to 408.
+		return nil, &requestError{status: http.StatusRequestTimeout, err: errors.New("the request body was not sent in time")}
+	case err != nil:
+		return nil, badRequest("reading the request body: %v", err)
+	case int64(len(body)) > max:
+		return nil, tooLarge(max)
+	case len(body) == 0:
+		return nil, badRequest("the request body is empty: send an AdmissionReview")
+	}
+	return body, nil
 }
 
 // decodeReview decodes and checks an AdmissionReview body.
@@ -93,65 +113,18 @@ func decodeReview(body []byte) (*review, *requestError) {
 	return rv, nil
 }
 
-// toRequest converts an AdmissionRequest into the policies' request.
+// toRequest converts an AdmissionRequest into the policies' request (manifest.FromAdmissionRequest),
+// with what the API server always sends: an operation, a kind and a resource.
 func toRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, *requestError) {
-	op, ok := policies.ParseOperation(string(ar.Operation))
-	if !ok {
-		return nil, badRequest("request.operation %q is not CREATE, UPDATE, DELETE or CONNECT", ar.Operation)
+	if ar.Operation == "" {
+		return nil, badRequest("the request has no operation")
 	}
-	req := &policies.Request{
-		UID:         string(ar.UID),
-		Kind:        schema.GroupVersionKind(ar.Kind),
-		Resource:    schema.GroupVersionResource(ar.Resource),
-		SubResource: ar.SubResource,
-		Name:        ar.Name,
-		Namespace:   ar.Namespace,
-		Operation:   op,
-		DryRun:      ar.DryRun != nil && *ar.DryRun,
-	}
-	if ar.RequestKind != nil {
-		k := schema.GroupVersionKind(*ar.RequestKind)
-		req.RequestKind = &k
-	}
-	if ar.RequestResource != nil {
-		r := schema.GroupVersionResource(*ar.RequestResource)
-		req.RequestResource = &r
-	}
-	var err error
-	if req.Object, err = object(ar.Object, "request.object"); err != nil {
-		return nil, badRequest("%v", err)
-	}
-	if req.OldObject, err = object(ar.OldObject, "request.oldObject"); err != nil {
-		return nil, badRequest("%v", err)
-	}
-	if req.Options, err = object(ar.Options, "request.options"); err != nil {
-		return nil, badRequest("%v", err)
-	}
-	if req.Kind.Kind == "" || req.Resource.Resource == "" {
+	if ar.Kind.Kind == "" || ar.Resource.Resource == "" {
 		return nil, badRequest("the request names no kind or resource")
 	}
-	if req.Object == nil && req.OldObject == nil && op != policies.Connect {
-		return nil, badRequest("the request has neither object nor oldObject")
+	req, err := manifest.FromAdmissionRequest(ar)
+	if err != nil {
+		return nil, badRequest("%v", err)
 	}
-	extra := map[string][]string{}
-	for k, v := range ar.UserInfo.Extra {
-		extra[k] = v
-	}
-	req.UserInfo = &user.DefaultInfo{Name: ar.UserInfo.Username, UID: ar.UserInfo.UID, Groups: ar.UserInfo.Groups, Extra: extra}
 	return req, nil
-}
-
-// object decodes an embedded object, keeping integers as int64 as the API server's own decoding does.
-func object(raw runtime.RawExtension, field string) (*unstructured.Unstructured, error) {
-	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
-		return nil, nil
-	}
-	var m map[string]any
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw.Raw, &m); err != nil {
-		return nil, fmt.Errorf("%s is not a JSON object: %v", field, err)
-	}
-	if m == nil {
-		return nil, errors.New(field + " is not a JSON object")
-	}
-	return &unstructured.Unstructured{Object: m}, nil
 }

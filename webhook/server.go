@@ -1,14 +1,13 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
-	"k8s.io/apiserver/pkg/server/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -32,7 +30,7 @@ type Options struct {
 	// CertFile and KeyFile are the serving certificate; they are reloaded when they change.
 	CertFile, KeyFile string
 	// ClientCAFile, when set, makes the server require and verify client certificates (the API
-	// server's) against it.
+	// server's) against it; it is read again when it changes.
 	ClientCAFile string
 	// HTTP2 allows HTTP/2, off by default (CVE-2023-44487 and friends).
 	HTTP2 bool
@@ -41,10 +39,19 @@ type Options struct {
 	MetricsAddr, HealthAddr string
 	// Policies say where the policies come from.
 	Policies bundle.Options
+	// AllowEmpty lets the server start, and reload, with no policy at all; without it, a set of no
+	// policy is an error at start and a failed reload later.
+	AllowEmpty bool
 	// Cluster, when set, adds the policies, params, Namespaces and inventory of a cluster to those of
 	// Policies (see ClusterSource).
 	Cluster *ClusterOptions
-	Log     logr.Logger
+	// ReadTimeout bounds the time from the start of a request to the end of its body;
+	// DefaultReadTimeout when zero.
+	ReadTimeout time.Duration
+	// MaxInFlightBytes bounds the bodies of the reviews being answered at once (see InFlight);
+	// DefaultInFlightBytes when zero.
+	MaxInFlightBytes int64
+	Log              logr.Logger
 }
 
 // Server is a running admission server.
@@ -55,6 +62,7 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
 	cluster  *ClusterSource // nil without Options.Cluster
+	inFlight *InFlight      // shared by /validate and /mutate
 }
 
 // New prepares a server: it registers its metrics and reads the certificate.
@@ -77,7 +85,9 @@ func New(opts Options) (*Server, error) {
 		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
 		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
+		inFlight: NewInFlight(cmp.Or(opts.MaxInFlightBytes, DefaultInFlightBytes)),
 	}
+	s.policies.allowEmpty = opts.AllowEmpty
 	if opts.Cluster != nil {
 		if opts.Cluster.Config == nil {
 			return nil, errors.New("reading policies from a cluster needs a client configuration")
@@ -97,8 +107,8 @@ func (s *Server) Cluster() *ClusterSource { return s.cluster }
 func (s *Server) Handlers() map[string]http.Handler {
 	log := s.opts.Log.WithName("admission")
 	return map[string]http.Handler{
-		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics},
-		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics},
+		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
 	}
 }
 
@@ -110,20 +120,9 @@ func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if s.opts.HealthAddr != "" {
 		mux := http.NewServeMux()
-		healthz.InstallHandler(mux, healthz.PingHealthz)
-		healthz.InstallLivezHandler(mux, healthz.PingHealthz)
-		checks := []healthz.HealthChecker{
-			healthz.PingHealthz,
-			healthz.NamedCheck("policies", func(*http.Request) error { return s.policies.Ready() }),
-			healthz.NamedCheck("serving-certificate", func(*http.Request) error {
-				_, err := s.certs.GetCertificate(nil)
-				return err
-			}),
-		}
-		if s.cluster != nil {
-			checks = append(checks, healthz.NamedCheck("cluster-policies", func(*http.Request) error { return s.cluster.Ready() }))
-		}
-		healthz.InstallReadyzHandler(mux, checks...)
+		installHealth(mux, "healthz", ping)
+		installHealth(mux, "livez", ping)
+		installHealth(mux, "readyz", s.readyChecks()...)
 		g.Go(func() error { return serveHTTP(ctx, s.opts.HealthAddr, mux) })
 	}
 	if s.opts.MetricsAddr != "" {
@@ -168,16 +167,31 @@ func (s *Server) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// readyChecks are the checks of /readyz.
+func (s *Server) readyChecks() []check {
+	checks := []check{
+		ping,
+		{name: "policies", fn: s.policies.Ready},
+		// The set in force keeps serving while this fails: the check says that it is not what the
+		// files say, and a probe that should not take the pod out for it excludes it.
+		{name: "policy-reload", fn: s.policies.ReloadError},
+		{name: "serving-certificate", fn: func() error {
+			_, err := s.certs.GetCertificate(nil)
+			return err
+		}},
+	}
+	if s.cluster != nil {
+		checks = append(checks, check{name: "cluster-policies", fn: s.cluster.Ready})
+	}
+	return checks
+}
+
 func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
-	var clientCAs *x509.CertPool
+	var clientCAs *clientCAs
 	if s.opts.ClientCAFile != "" {
-		data, err := os.ReadFile(s.opts.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the client CA: %w", err)
-		}
-		clientCAs = x509.NewCertPool()
-		if !clientCAs.AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", s.opts.ClientCAFile)
+		var err error
+		if clientCAs, err = newClientCAs(s.opts.ClientCAFile, s.opts.Log.WithName("client-ca")); err != nil {
+			return nil, err
 		}
 	}
 	return []func(*tls.Config){func(c *tls.Config) {
@@ -187,8 +201,10 @@ func (s *Server) tlsOptions() ([]func(*tls.Config), error) {
 			c.NextProtos = []string{"http/1.1"}
 		}
 		if clientCAs != nil {
-			c.ClientCAs = clientCAs
+			// The pool at start, and each handshake's own from the file as it is then.
+			c.ClientCAs = clientCAs.pool
 			c.ClientAuth = tls.RequireAndVerifyClientCert
+			c.GetConfigForClient = clientCAs.configFor(c)
 		}
 	}}, nil
 }

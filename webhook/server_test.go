@@ -53,8 +53,9 @@ type running struct {
 	policyFile, certDir      string
 }
 
-// start runs a server on loopback with a self-signed certificate and a policy file it can rewrite.
-func start(t *testing.T) *running {
+// start runs a server on loopback with a self-signed certificate and a policy file it can rewrite,
+// with the options changed by each of with.
+func start(t *testing.T, with ...func(*Options)) *running {
 	t.Helper()
 	dir := t.TempDir()
 	policyDir := filepath.Join(dir, "policies")
@@ -68,10 +69,14 @@ func start(t *testing.T) *running {
 		t.Fatal(err)
 	}
 	r.webhook, r.health, r.metrics = "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	r.srv, err = New(Options{
+	opts := Options{
 		Addr: r.webhook, CertFile: cert, KeyFile: key, HealthAddr: r.health, MetricsAddr: r.metrics,
 		Policies: bundle.Options{Paths: []string{policyDir}}, Log: logr.Discard(),
-	})
+	}
+	for _, f := range with {
+		f(&opts)
+	}
+	r.srv, err = New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +88,11 @@ func start(t *testing.T) *running {
 		cancel()
 		<-r.done
 	})
+	// A handshake is enough: with a client CA, a request without a client certificate would fail.
 	waitFor(t, func() bool {
-		resp, err := r.client.Get("https://" + r.webhook + "/validate")
+		conn, err := tls.Dial("tcp", r.webhook, r.client.Transport.(*http.Transport).TLSClientConfig)
 		if err == nil {
-			resp.Body.Close()
+			conn.Close()
 		}
 		return err == nil
 	})

@@ -42,6 +42,7 @@ type serveOptions struct {
 	sync            []string
 	syncKinds       []schema.GroupVersionKind
 	allowedBuiltins []string
+	allowEmpty      bool
 	verbosity       int
 
 	tempCertDir string // the temporary folder certificate made, removed when serve exits
@@ -54,7 +55,10 @@ func newServeCmd(streams IOStreams) *cobra.Command {
 		Short: "Serve the policies as validating and mutating admission webhooks over TLS",
 		Long: `Serve POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1 and v1beta1) over TLS
 with the decisions of the policies (the embedded default set without --policies), reloading them when
-their files change. Health checks (/healthz, /livez, /readyz, with ?verbose) and Prometheus /metrics
+their files change. A reload that does not compile, yields no policy, or loses a file or Rego package
+of the set in force fails: the set in force keeps serving, and /readyz shows the failing
+policy-reload check with its reason until a reload succeeds (taking a policy away needs a restart).
+Without --allow-empty, serve refuses to start with no policy. Health checks (/healthz, /livez, /readyz, with ?verbose) and Prometheus /metrics
 are served in plain HTTP on their own addresses.
 
 Without --tls-cert and --tls-key, the certificate is tls.crt and tls.key in --cert-dir; when they are
@@ -67,7 +71,12 @@ and their bindings, Gatekeeper ConstraintTemplates and constraints (whatever of 
 server serves; constraint kinds created later are found within 30s). The Namespaces, the params of
 the policies and the kinds named by --sync (Gatekeeper's data.inventory, as its Config syncOnly) are
 read from a watch cache. Every change loads the set again; a cluster policy that does not compile is
-left out and logged. /readyz fails until the cache has synced and the set is loaded.`,
+left out and logged. /readyz fails until the cluster's policies were read once (discovery answered,
+the cache synced, the set loaded), and /readyz?verbose says why (an API server that cannot be reached).
+
+Requests are bounded: a body must arrive within 10s of the request's start (408), a Content-Length over
+7 MiB is refused before it is read (413), the bodies in flight are bounded to 64 MiB (429, Retry-After),
+and ?timeout= is taken up to 30s. --client-ca is read again when the file changes.`,
 		Example: `  verdict serve
   verdict serve -p /etc/verdict/policies --cert-dir /tmp/k8s-webhook-server/serving-certs
   verdict serve --kubeconfig ~/.kube/config --sync networking.k8s.io/v1/Ingress --sync v1/Namespace
@@ -86,7 +95,7 @@ left out and logged. /readyz fails until the cache has synced and the set is loa
 	f.StringVar(&o.certDir, "cert-dir", "", "folder of tls.crt and tls.key; a self-signed pair is written there when absent (default: a temporary folder)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serving certificate file (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "serving key file (with --tls-cert)")
-	f.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by this CA (the API server's)")
+	f.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by this CA (the API server's); reloaded when the file changes")
 	f.StringSliceVar(&o.certHosts, "cert-host", webhook.DefaultHosts("verdict-webhook", "verdict-system"), "host names and IPs of a self-signed certificate")
 	f.BoolVar(&o.http2, "enable-http2", false, "allow HTTP/2 on the webhook server")
 	f.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty: off)")
@@ -95,6 +104,7 @@ left out and logged. /readyz fails until the cache has synced and the set is loa
 	f.BoolVar(&o.fromCluster, "from-cluster", false, "read policies, params and inventory from the cluster as well: from --kubeconfig, or in a pod from its service account")
 	f.StringArrayVar(&o.sync, "sync", nil, "kind whose objects Gatekeeper templates see in data.inventory, as GROUP/VERSION/KIND or v1/KIND (repeatable; with --kubeconfig or --from-cluster)")
 	f.StringSliceVar(&o.allowedBuiltins, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "start (and reload) with no policy at all; without it, a policy set of no policy is an error")
 	f.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity: 0 logs denials and changes, 1 every request")
 	return cmd
 }
@@ -164,8 +174,8 @@ func (o *serveOptions) run(ctx context.Context) error {
 	srv, err := webhook.New(webhook.Options{
 		Addr: o.addr, CertFile: certFile, KeyFile: keyFile, ClientCAFile: o.clientCA, HTTP2: o.http2,
 		MetricsAddr: o.metricsAddr, HealthAddr: o.healthAddr, Log: log,
-		Policies: bundle.Options{Paths: o.policies, Library: library.FS, AllowedBuiltins: o.allowedBuiltins},
-		Cluster:  cluster,
+		Policies: bundle.Options{Paths: o.policies, Library: library.FS, AllowedBuiltins: o.allowedBuiltins}, AllowEmpty: o.allowEmpty,
+		Cluster: cluster,
 	})
 	if err != nil {
 		return withCode(exitBadInput, err)

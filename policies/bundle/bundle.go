@@ -40,6 +40,9 @@ type Options struct {
 	Policies []manifest.Document
 	// AllowEmpty accepts a path of Paths that yields no policy file.
 	AllowEmpty bool
+	// AsWritten gives Gatekeeper templates the namespaces that gator test gives them: an object that
+	// names no namespace is in an empty Namespace, as check --as-written judges objects as gator does.
+	AsWritten bool
 }
 
 // source is what the policy paths hold: manifests and Rego modules.
@@ -121,8 +124,12 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	}
 	// Templates with both a Rego and a K8sNativeValidation block are judged by CEL, as Gatekeeper does
 	// by default.
+	var gkNamespaces gatekeeper.NamespaceGetter
+	if opts.AsWritten {
+		gkNamespaces = gatekeeper.GatorTestNamespaces(inventory)
+	}
 	gk, gkWarnings, err := gatekeeper.Compile(ctx, docs, gatekeeper.Options{
-		Store: b.store, Inventory: inventory, AllowedBuiltins: opts.AllowedBuiltins, Engine: gatekeeper.PreferCEL,
+		Store: b.store, Namespaces: gkNamespaces, Inventory: inventory, AllowedBuiltins: opts.AllowedBuiltins, Engine: gatekeeper.PreferCEL,
 	})
 	if err != nil {
 		errs = append(errs, err)

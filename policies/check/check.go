@@ -120,7 +120,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	b, err := bundle.Load(ctx, bundle.Options{
 		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
 		Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins,
-		Inventory: append(inventory.Documents, inputs.Documents...),
+		Inventory: append(inventory.Documents, inputs.Documents...), AsWritten: opts.AsWritten,
 	})
 	if err != nil {
 		return nil, err
@@ -142,9 +142,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		timeout = EvaluationTimeout
 	}
 	view := &manifest.View{Resources: b.Resources(), AsWritten: opts.AsWritten, Strict: opts.Strict, Namespace: opts.Namespace}
-	judged := judgeAll(ctx, b, inputs.Documents, op, view, timeout)
+	judge := inputs.Documents
+	if opts.AsWritten {
+		judge = manifest.Unsplit(judge) // a List is one document to gator and conftest
+	}
+	judged := judgeAll(ctx, b, judge, op, view, timeout)
 	for i, j := range judged {
-		d := inputs.Documents[i]
+		d := judge[i]
 		if j.err != nil {
 			report.addError(d.Wrap(j.err))
 			continue

@@ -125,3 +125,7 @@ func templateName(kind string) string { return strings.ToLower(kind) }
 
 // ErrSchema is the error of a constraint whose parameters do not fit its template's schema.
 var ErrSchema = errors.New("schema validation failed")
+
+// ErrInvalidConstraint is the error of a constraint that Gatekeeper refuses for another reason than its
+// schema: fields its template's schema does not know.
+var ErrInvalidConstraint = errors.New("invalid Constraint")

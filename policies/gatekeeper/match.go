@@ -98,8 +98,12 @@ func (m *matcher) matches(object, oldObject *unstructured.Unstructured, ns *core
 			continue
 		}
 		ok, err := m.matchObject(obj, ns)
-		if err != nil || ok {
-			return ok, err
+		if err != nil {
+			// As Gatekeeper's target matcher words it (pkg/target.matchAny, pkg/mutation/match.Matches).
+			return false, fmt.Errorf("error matching the requested object: %v :failed to run Match criteria: %w", obj.GetName(), err)
+		}
+		if ok {
+			return true, nil
 		}
 	}
 	return false, nil

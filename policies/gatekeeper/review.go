@@ -1,6 +1,8 @@
 package gatekeeper
 
 import (
+	"encoding/json"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,9 +29,44 @@ func gkRequest(req *policies.Request) *policies.Request {
 }
 
 // reviewMap renders the request as Gatekeeper's input.review: the admission.k8s.io/v1
-// AdmissionRequest as it marshals to JSON (omitting what it omits), plus _unstable.namespace when
-// the namespace is known.
-func reviewMap(req *policies.Request, ns *corev1.Namespace) map[string]any {
+// AdmissionRequest as it marshals to JSON (omitting what it omits), plus namespaceObject (Gatekeeper
+// 3.23's: the namespace of the request as JSON, or null; gator passes none) and, unless as gator test, _unstable with
+// unstable (the namespace, for templates that read _unstable.namespace) when it is not nil.
+func reviewMap(req *policies.Request, unstable, namespaceObject *corev1.Namespace, gatorTest bool) map[string]any {
+	m := requestMap(req)
+	m["namespaceObject"] = namespaceMap(namespaceObject)
+	if gatorTest {
+		return m
+	}
+	u := map[string]any{}
+	if unstable != nil {
+		if ns, err := runtime.DefaultUnstructuredConverter.ToUnstructured(unstable); err == nil {
+			u["namespace"] = ns
+		}
+	}
+	m["_unstable"] = u
+	return m
+}
+
+// namespaceMap is a Namespace as Gatekeeper passes it to its drivers (util.NamespaceToMap: the
+// Namespace marshalled to JSON), or nil.
+func namespaceMap(ns *corev1.Namespace) any {
+	if ns == nil {
+		return nil
+	}
+	data, err := json.Marshal(ns)
+	if err != nil {
+		return nil
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil
+	}
+	return out
+}
+
+// requestMap is the admission.k8s.io/v1 AdmissionRequest as it marshals to JSON.
+func requestMap(req *policies.Request) map[string]any {
 	m := map[string]any{
 		"uid":       req.UID,
 		"kind":      map[string]any{"group": req.Kind.Group, "version": req.Kind.Version, "kind": req.Kind.Kind},
@@ -59,13 +96,6 @@ func reviewMap(req *policies.Request, ns *corev1.Namespace) map[string]any {
 	if req.DryRun {
 		m["dryRun"] = true
 	}
-	unstable := map[string]any{}
-	if ns != nil {
-		if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ns); err == nil {
-			unstable["namespace"] = u
-		}
-	}
-	m["_unstable"] = unstable
 	return m
 }
 

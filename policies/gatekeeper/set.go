@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apiserver/pkg/admission"
@@ -63,8 +64,9 @@ type compiledTemplate struct {
 	hasCEL      bool
 	unstable    bool // the Rego reads input.review._unstable
 	constraints []*constraint
-	schema      map[string]any             // the parameters' openAPIV3Schema
-	validator   validation.SchemaValidator // compiled from schema; nil without one
+	schema      map[string]any               // the parameters' openAPIV3Schema
+	validator   validation.SchemaValidator   // compiled from schema; nil without one
+	structural  *structuralschema.Structural // likewise, for the fields the schema does not know
 }
 
 // Template describes a compiled template, for reports.
@@ -274,6 +276,10 @@ func (s *Set) Templates() []Template {
 type evaluation struct {
 	req       *policies.Request
 	ns        *corev1.Namespace
+	gatorTest bool // as gator test: no _unstable
+	// nsObject: input.review.namespaceObject is the namespace, as Gatekeeper's webhook and audit pass
+	// it (the API server's view, policies.Store); gator test and gator verify pass none (null).
+	nsObject  bool
 	review    map[string]any
 	reviewNS  bool // review was built with the namespace
 	versioned *admission.VersionedAttributes
@@ -286,7 +292,11 @@ func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
 		if withNamespace {
 			ns = e.ns
 		}
-		e.review = reviewMap(e.req, ns)
+		var nsObject *corev1.Namespace
+		if e.nsObject {
+			nsObject = e.ns
+		}
+		e.review = reviewMap(e.req, ns, nsObject, e.gatorTest)
 		e.reviewNS = withNamespace
 	}
 	return e.review
@@ -315,8 +325,9 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 	if len(s.templates) == 0 {
 		return out
 	}
-	e := &evaluation{req: gkRequest(req)}
-	if req.Namespace != "" && s.namespaces != nil {
+	_, isStore := s.namespaces.(*policies.Store)
+	e := &evaluation{req: gkRequest(req), gatorTest: isGatorTest(s.namespaces), nsObject: isStore}
+	if s.namespaces != nil && (req.Namespace != "" || e.gatorTest) {
 		ns, err := s.namespaces.Namespace(req.Namespace)
 		if err != nil {
 			out.Errors = append(out.Errors, fmt.Errorf("namespace %q: %w", req.Namespace, err))
@@ -334,7 +345,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			ok, err := c.match.matches(e.req.Object, e.req.OldObject, e.ns)
 			if err != nil {
 				// Gatekeeper cannot tell whether the constraint applies, so it rejects.
-				msg := fmt.Sprintf("unable to match constraints: failed to run Match criteria: %v", err)
+				msg := fmt.Sprintf("unable to match constraints: %v", err)
 				for _, eng := range ct.engines() {
 					ct.record(&out, c, []violation{{engine: eng, msg: msg}})
 				}

@@ -292,7 +292,13 @@ validations:
 			if tc.params != "" {
 				spec = "{parameters: " + tc.params + "}"
 			}
-			s := compile(t, Options{}, tmpl(tc.source), constraintYAML("K", "c", spec))
+			template := tmpl(tc.source)
+			if tc.params != "" {
+				// A template takes parameters only through its schema.
+				template = strings.Replace(template, "crd: {spec: {names: {kind: K}}}",
+					"crd: {spec: {names: {kind: K}, validation: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}", 1)
+			}
+			s := compile(t, Options{}, template, constraintYAML("K", "c", spec))
 			req := tc.req
 			if req == nil {
 				req = request(pod, policies.Create)
@@ -371,7 +377,7 @@ func TestAutorejectUnknownNamespace(t *testing.T) {
 	pod := object(t, `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: x}}`)
 	out := s.Validate(context.Background(), request(pod, policies.Create))
 	if len(out.Findings) != 1 || out.Findings[0].Action != policies.Warn ||
-		out.Findings[0].Message != "unable to match constraints: failed to run Match criteria: namespace selector for namespace-scoped object but missing Namespace" {
+		out.Findings[0].Message != "unable to match constraints: error matching the requested object: p :failed to run Match criteria: namespace selector for namespace-scoped object but missing Namespace" {
 		t.Errorf("findings = %+v", out.Findings)
 	}
 }

@@ -1,0 +1,43 @@
+package webhook
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/rest"
+)
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestClusterUnreachableIsNotReady(t *testing.T) {
+	cfg := &rest.Config{Host: "http://" + closedAddr(t)}
+	r := start(t, func(o *Options) { o.Cluster = &ClusterOptions{Config: cfg} })
+	var body string
+	waitFor(t, func() bool {
+		var code int
+		code, body = get(t, "http://"+r.health+"/readyz?verbose")
+		return code == 500 && strings.Contains(body, "[-]cluster-policies failed: the API server cannot be reached: ") &&
+			strings.Contains(body, "connection refused")
+	})
+	// Discovery was asked again, and more than one rebuild's time went by: still not ready.
+	attempts := r.srv.Cluster().attempts.Load()
+	waitFor(t, func() bool { return r.srv.Cluster().attempts.Load() >= attempts+2 })
+	if code, body := get(t, "http://"+r.health+"/readyz?verbose"); code != 500 || strings.Contains(body, "[+]cluster-policies ok") {
+		t.Errorf("/readyz with an API server that cannot be reached: %d\n%s", code, body)
+	}
+	// The files' policies serve meanwhile.
+	if r.admit(t, 6) {
+		t.Error("the files' policy (at most 5) is not in force")
+	}
+}
