@@ -155,7 +155,8 @@ lint-chart: $(HELM) ## Lint charts/verdict and render it with its default and it
 	$(HELM) template verdict charts/verdict --namespace verdict-system >/dev/null
 	$(HELM) template verdict charts/verdict --namespace verdict-system --set namespace.create=false \
 		--set certificates.certManager=false,certificates.caBundle=Q0E= --set metrics.service.enabled=true \
-		--set metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true >/dev/null
+		--set metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true \
+		--set mutating.enabled=true,webhook.podsExec=true >/dev/null
 
 ##@ Control plane
 

@@ -102,9 +102,22 @@ func renderChart(t *testing.T, args ...string) []byte {
 // TestChartMatchesKustomize: the chart's default render installs the objects config/default does,
 // with the same specs; only Helm's labels (helmLabels) and the ConfigMap generator's hash differ.
 func TestChartMatchesKustomize(t *testing.T) {
-	kustomized, _ := render(t, "../config/default")
+	t.Run("defaults", func(t *testing.T) {
+		kustomized, _ := render(t, "../config/default")
+		sameObjects(t, kustomized, renderChart(t))
+	})
+	// The optional kustomize components and the values that stand for them.
+	t.Run("mutating and pods-exec", func(t *testing.T) {
+		kustomized, _ := render(t, withComponent(t, "mutating", "pods-exec"))
+		sameObjects(t, kustomized, renderChart(t, "--set", "mutating.enabled=true,webhook.podsExec=true"))
+	})
+}
+
+// sameObjects compares two renders, normalized.
+func sameObjects(t *testing.T, kustomized, helmed []byte) {
+	t.Helper()
 	want := normalize(decodeAll(t, kustomized))
-	got := normalize(decodeAll(t, renderChart(t)))
+	got := normalize(decodeAll(t, helmed))
 	keys := func(m map[string]*unstructured.Unstructured) []string {
 		var k []string
 		for key := range m {

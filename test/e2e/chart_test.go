@@ -39,7 +39,8 @@ func TestChartInstall(t *testing.T) {
 	}{
 		{name: "defaults"},
 		{name: "optional parts", set: []string{"--set", "namespace.create=false,certificates.certManager=false,certificates.caBundle=Q0E=",
-			"--set", "metrics.service.enabled=true,networkPolicy.enabled=true,fromCluster=false,policies.existingConfigMap=mine"}},
+			"--set", "metrics.service.enabled=true,networkPolicy.enabled=true,fromCluster=false,policies.existingConfigMap=mine",
+			"--set", "mutating.enabled=true,webhook.podsExec=true"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(helm, append([]string{"template", "verdict", filepath.Join("..", "..", "charts", "verdict"), "--namespace", "verdict-system"}, tc.set...)...)

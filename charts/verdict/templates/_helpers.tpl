@@ -30,3 +30,26 @@ app.kubernetes.io/component: webhook
 {{- define "verdict.policiesConfigMap" -}}
 {{- default (printf "%s-policies" (include "verdict.fullname" .)) .Values.policies.existingConfigMap -}}
 {{- end -}}
+
+{{/* What the validating and the mutating webhook share. */}}
+{{- define "verdict.webhookCommon" -}}
+failurePolicy: {{ .Values.webhook.failurePolicy }}
+matchPolicy: Equivalent
+sideEffects: None
+timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+namespaceSelector:
+  matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: NotIn
+    values:
+    {{- range .Values.webhook.excludedNamespaces }}
+    - {{ . }}
+    {{- end }}
+    {{- if not (has .Release.Namespace .Values.webhook.excludedNamespaces) }}
+    - {{ .Release.Namespace }}
+    {{- end }}
+{{- with .Values.webhook.matchConditions }}
+matchConditions:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
