@@ -4,10 +4,19 @@
 GO         ?= go
 BIN        ?= $(CURDIR)/bin
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS    := -X main.version=$(VERSION)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 GOTEST     ?= $(GO) test
 BENCHTIME  ?= 2s
 FUZZTIME   ?= 30s
+
+# Tools, installed from the Go module proxy into bin/tools by their targets (see ##@ Tools).
+TOOLS             ?= $(BIN)/tools
+HELM_VERSION      ?= v3.22.0
+ACTIONLINT_VERSION ?= v1.7.12
+HELM              ?= $(TOOLS)/helm
+ACTIONLINT        ?= $(TOOLS)/actionlint
 
 # The control plane of the end-to-end tests, built from source (see ##@ Control plane).
 # These must match the requirements in hack/controlplane/*/go.mod; the build checks that they do.
@@ -36,7 +45,7 @@ lint: ## Check formatting (gofmt) and run go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: lint controlplane ## Run the unit and end-to-end tests (building the control plane first).
+test: lint lint-chart lint-actions controlplane test-image ## Run the unit and end-to-end tests (building the control plane first).
 	$(GOTEST) ./...
 
 .PHONY: bench
@@ -62,8 +71,29 @@ fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds,
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/verdict.
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/verdict ./cmd/verdict
+build: ## Build bin/verdict, statically linked (CGO_ENABLED=0), as the container image holds it.
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/verdict ./cmd/verdict
+
+# The container image: bin/verdict on an empty base (hack/image, a tools module of its own), dated by
+# the commit so that the same binary gives the same digest.
+IMAGE             ?= $(BIN)/image
+PUSH              ?=
+CA_CERTS          ?= /etc/ssl/certs/ca-certificates.crt
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+IMAGE_SRC         := hack/image
+
+$(TOOLS)/image: $(addprefix $(IMAGE_SRC)/,go.mod go.sum main.go)
+	@mkdir -p $(@D)
+	cd $(IMAGE_SRC) && GOWORK=off CGO_ENABLED=0 $(GO) build -o $(abspath $@) .
+
+.PHONY: image
+image: build $(TOOLS)/image ## Write the container image as an OCI layout to bin/image; PUSH=registry/name:tag also pushes it.
+	$(TOOLS)/image -binary $(BIN)/verdict -ca-certs $(CA_CERTS) -out $(IMAGE) -version $(VERSION) -revision $(COMMIT) \
+		-created "$(SOURCE_DATE_EPOCH)" -arch $$($(GO) env GOARCH) $(if $(PUSH),-push $(PUSH))
+
+.PHONY: test-image
+test-image: image ## Check the image layout: its config, its layers, and the binary in it.
+	cd $(IMAGE_SRC) && GOWORK=off $(GO) vet . && GOWORK=off $(GOTEST) -count=1 . -args -layout $(IMAGE)
 
 .PHONY: run
 run: build ## Serve the embedded default policies as admission webhooks on :8443 (self-signed certificate).
@@ -85,6 +115,48 @@ manifests: ## Copy the embedded default policies into config/policies, which the
 	  for f in $$(cd config/policies && ls *.yaml | grep -v '^kustomization.yaml$$'); do echo "  - $$f"; done; \
 	} > config/policies/kustomization.yaml.new
 	mv config/policies/kustomization.yaml.new config/policies/kustomization.yaml
+	rm -f charts/verdict/files/policies/*.yaml
+	cp policies/library/policies/*.yaml charts/verdict/files/policies/
+
+##@ Tools
+
+# Each tool is installed once per version: the file name carries the version, and a link without it
+# is what the targets run.
+$(TOOLS)/helm-$(HELM_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(TOOLS)/helm $@
+
+$(TOOLS)/actionlint-$(ACTIONLINT_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TOOLS)/actionlint $@
+
+$(HELM): $(TOOLS)/helm-$(HELM_VERSION)
+	ln -sf $(notdir $<) $@
+
+$(ACTIONLINT): $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
+	ln -sf $(notdir $<) $@
+
+.PHONY: tools
+tools: $(HELM) $(ACTIONLINT) ## Install helm and actionlint into bin/tools.
+
+##@ CI integrations
+
+.PHONY: lint-actions
+lint-actions: $(ACTIONLINT) ## Lint the workflows with actionlint, which checks their use of action.yml too.
+	$(ACTIONLINT) .github/workflows/*.yml
+
+##@ Helm chart
+
+.PHONY: lint-chart
+lint-chart: $(HELM) ## Lint charts/verdict and render it with its default and its optional values.
+	$(HELM) lint --strict charts/verdict
+	$(HELM) template verdict charts/verdict --namespace verdict-system >/dev/null
+	$(HELM) template verdict charts/verdict --namespace verdict-system --set namespace.create=false \
+		--set certificates.certManager=false,certificates.caBundle=Q0E= --set metrics.service.enabled=true \
+		--set metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true \
+		--set mutating.enabled=true,webhook.podsExec=true >/dev/null
 
 ##@ Control plane
 

@@ -14,8 +14,9 @@ import (
 type checkOptions struct {
 	streams IOStreams
 	manifestFlags
-	output    string
-	inventory []string
+	output     string
+	inventory  []string
+	failOnWarn bool
 }
 
 // note prints what verdict skipped or assumed, on standard error, where CI logs keep it apart from
@@ -35,7 +36,7 @@ func newCheckCmd(streams IOStreams) *cobra.Command {
 as the API server would present it to admission after kubectl apply.
 
 Exit status: 0 when nothing is denied, 1 when any policy denies, 2 on bad input or a bad policy.
-Warnings and audit findings never fail the run.`,
+Warnings and audit findings never fail the run, unless --fail-on-warn makes a warning exit 1 too.`,
 		Example: `  verdict check deploy.yaml
   verdict check -p policies/ -o json manifests/
   kustomize build overlays/prod | verdict check -p policies/ -o github -`,
@@ -49,6 +50,7 @@ Warnings and audit findings never fail the run.`,
 	f := cmd.Flags()
 	o.manifestFlags.add(f, "CREATE|UPDATE|DELETE")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(check.Formats, "|"))
+	f.BoolVar(&o.failOnWarn, "fail-on-warn", false, "exit 1 when any policy warns, as conftest --fail-on-warn does")
 	f.StringArrayVar(&o.inventory, "inventory", nil, "objects for data.inventory of referential Gatekeeper policies (repeatable)")
 	return cmd
 }
@@ -94,7 +96,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		}
 		return withCode(exitBadInput, nil)
 	}
-	if report.Denied() {
+	if report.Denied() || (o.failOnWarn && report.Warned()) {
 		return withCode(exitFindings, nil)
 	}
 	return nil

@@ -53,6 +53,8 @@ func TestCheckExitCodes(t *testing.T) {
 	}{
 		{name: "nothing denied", args: []string{"check", "-p", pol, "testdata/check/fine.yaml"}, code: 0, stdout: "1 object checked: 0 denied, 0 warned"},
 		{name: "warnings never fail", args: []string{"check", "-p", pol, "testdata/check/plain.yaml"}, code: 0, stdout: "warn    prefer-requests"},
+		{name: "--fail-on-warn fails on a warning", args: []string{"check", "--fail-on-warn", "-p", pol, "testdata/check/plain.yaml"}, code: 1, stdout: "warn    prefer-requests"},
+		{name: "--fail-on-warn passes what nothing warns about", args: []string{"check", "--fail-on-warn", "-p", pol, "testdata/check/fine.yaml"}, code: 0},
 		{name: "a denial exits 1", args: []string{"check", "-p", pol, "testdata/check/privileged.yaml"}, code: 1, stdout: "privileged containers are not allowed"},
 		{name: "a folder", args: []string{"check", "-p", pol, "-o", "json", "testdata/check/"}, code: 1, stdout: `"denied": 1`},
 		{name: "stdin", args: []string{"check", "-p", pol, "-"}, stdin: "apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n", code: 1, stdout: "Pod/default/s"},
@@ -91,11 +93,15 @@ func TestCheckExitCodes(t *testing.T) {
 }
 
 func TestMutateOutputs(t *testing.T) {
-	for _, tc := range []struct{ name, flag string }{{"yaml", "-oyaml"}, {"json", "-ojson"}, {"diff", "--diff"}} {
+	// --diff exits 1 when an object changes, as kubectl diff does.
+	for _, tc := range []struct {
+		name, flag string
+		code       int
+	}{{"yaml", "-oyaml", 0}, {"json", "-ojson", 0}, {"diff", "--diff", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, "", "mutate", "-p", "testdata/mutate/policies.yaml", tc.flag, "testdata/mutate/inputs.yaml")
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
 			}
 			golden(t, filepath.Join("testdata", "mutate", "out."+tc.name), stdout)
 		})
@@ -125,4 +131,21 @@ spec: {policyName: broken}
 	if code != 2 || !strings.Contains(stderr, `ConfigMap "c": refused by MutatingAdmissionPolicy "broken" with binding "broken"`) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+func TestMutateDiff(t *testing.T) {
+	t.Run("no change exits 0 and prints nothing", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "mutate", "-p", "testdata/mutate/policies.yaml", "--diff", "-")
+		if code != 0 || stdout != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	})
+	t.Run("-o with --diff is refused", func(t *testing.T) {
+		for _, o := range []string{"-oyaml", "-ojson"} {
+			code, stdout, stderr := runCLI(t, "", "mutate", "-p", "testdata/mutate/policies.yaml", "--diff", o, "testdata/mutate/inputs.yaml")
+			if code != 2 || stdout != "" || !strings.Contains(stderr, "--output and --diff cannot be used together") {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q", o, code, stdout, stderr)
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,14 +26,19 @@ func newMutateCmd(streams IOStreams) *cobra.Command {
 		Short: "Print manifests as the cluster would store them after the mutating policies",
 		Long: `Run the mutating policies (MutatingAdmissionPolicies and Rego patch rules) on each object of the
 manifests and print the objects as the cluster would store them, in input order. Namespaces and
-params among the inputs are used, not printed. --diff prints a unified diff instead.
+params among the inputs are used, not printed. --diff prints a unified diff instead, of the
+objects that the policies change.
 
-Exit status: 0, or 2 on bad input, a bad policy, or a policy that refuses an object.`,
+Exit status: 0, or 2 on bad input, a bad policy, or a policy that refuses an object. With --diff,
+as kubectl diff: 0 when no object changes, 1 when one does.`,
 		Example: `  verdict mutate -p policies/ deploy.yaml
   verdict mutate -p policies/ --diff manifests/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(args); err != nil {
 				return withCode(exitBadInput, err)
+			}
+			if o.diff && cmd.Flags().Changed("output") {
+				return withCode(exitBadInput, fmt.Errorf("--output and --diff cannot be used together: --diff prints a diff, not the objects"))
 			}
 			return o.run(cmd)
 		},
@@ -67,8 +73,11 @@ func (o *mutateOptions) run(cmd *cobra.Command) error {
 	for _, w := range report.Warnings {
 		fmt.Fprintln(o.streams.ErrOut, "Warning:", w)
 	}
+	changed := false
 	if o.diff {
-		err = report.WriteDiff(o.streams.Out)
+		w := &countingWriter{w: o.streams.Out}
+		err = report.WriteDiff(w)
+		changed = w.n > 0
 	} else {
 		err = report.Write(o.streams.Out, o.output)
 	}
@@ -78,5 +87,20 @@ func (o *mutateOptions) run(cmd *cobra.Command) error {
 	if err := report.Err(); err != nil {
 		return withCode(exitBadInput, err)
 	}
+	if changed {
+		return withCode(exitFindings, nil)
+	}
 	return nil
+}
+
+// countingWriter counts what WriteDiff writes: it writes nothing for an object that no policy changes.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }

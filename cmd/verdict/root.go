@@ -53,6 +53,10 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// --version prints what `verdict version` prints.
+	v := currentVersion()
+	root.Version = v.Version
+	root.SetVersionTemplate(v.text())
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
@@ -60,6 +64,7 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 		return withCode(exitBadInput, fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath()))
 	})
 	root.AddCommand(subcommands(streams)...)
+	registerCompletions(root)
 	return root
 }
 

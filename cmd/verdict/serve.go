@@ -44,6 +44,8 @@ type serveOptions struct {
 	allowedBuiltins []string
 	allowEmpty      bool
 	verbosity       int
+
+	tempCertDir string // the temporary folder certificate made, removed when serve exits
 }
 
 func newServeCmd(streams IOStreams) *cobra.Command {
@@ -155,6 +157,9 @@ func (o *serveOptions) run(ctx context.Context) error {
 	log := newLogger(o.streams, o.verbosity)
 	ctrllog.SetLogger(log)
 	certFile, keyFile, err := o.certificate(log)
+	if o.tempCertDir != "" {
+		defer os.RemoveAll(o.tempCertDir) // a folder serve made is serve's to remove
+	}
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
@@ -202,7 +207,7 @@ func (o *serveOptions) certificate(log logr.Logger) (string, string, error) {
 		if err != nil {
 			return "", "", err
 		}
-		dir = d
+		dir, o.tempCertDir = d, d
 	}
 	cert, key, err := webhook.SelfSigned(dir, o.certHosts)
 	if err != nil {

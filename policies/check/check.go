@@ -92,6 +92,9 @@ type Summary struct {
 // Denied reports whether any policy denied any object.
 func (r *Report) Denied() bool { return r.Summary.Denied > 0 }
 
+// Warned reports whether any policy warned about an object (check --fail-on-warn fails on it).
+func (r *Report) Warned() bool { return r.Summary.Warned > 0 }
+
 // Failed reports whether some document could not be read or judged.
 func (r *Report) Failed() bool { return len(r.Errors) > 0 }
 
