@@ -39,9 +39,10 @@ fmt: ## Format the Go sources.
 	$(GO) fmt ./...
 
 .PHONY: lint
-lint: ## Check formatting (gofmt) and run go vet.
+lint: ## Check formatting (gofmt), go.mod tidiness (go mod tidy -diff) and run go vet.
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 
 .PHONY: test
