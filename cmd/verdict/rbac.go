@@ -29,7 +29,7 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 		RunE:             func(c *cobra.Command, _ []string) error { return c.Help() },
 		PersistentPreRun: func(*cobra.Command, []string) { quietAPIServerLogs() },
 	}
-	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams))
+	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams), newRBACReplayCmd(streams))
 	return cmd
 }
 
