@@ -83,12 +83,13 @@ func (m *Model) Replay(ctx context.Context, name string, r io.Reader, all bool) 
 	}
 	err := ReadAuditEvents(name, r, func(ev *auditv1.Event) error {
 		rep.Summary.Events++
-		if ev.Stage != auditv1.StageResponseComplete && ev.Stage != auditv1.StagePanic {
-			skip(skipStage)
-			return nil
-		}
+		// The API server records a request that authentication refused in one ResponseStarted event.
 		if ev.User.Username == "" || (ev.ResponseStatus != nil && ev.ResponseStatus.Code == 401) {
 			skip(skipUnauthentic)
+			return nil
+		}
+		if ev.Stage != auditv1.StageResponseComplete && ev.Stage != auditv1.StagePanic {
+			skip(skipStage)
 			return nil
 		}
 		var was bool
