@@ -34,7 +34,8 @@ func (e *RequestError) Error() string { return fmt.Sprintf("request %q: %v", e.L
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // ParseRequest turns one raw API request, "METHOD PATH[?QUERY]" as kubectl -v=8 prints it (the
-// target may also be a full URL, and an "HTTP/1.1" may follow it), into the attributes the API
+// target may also be a full URL, and an "HTTP/1.1" may follow it; a whole client-go log line,
+// `... "Request" verb="GET" url="https://..."`, is read too), into the attributes the API
 // server authorizes, with no user: the line is read as net/http reads a request line, then goes
 // through the API server's RequestInfoFactory and filters.GetAuthorizerAttributes, so that
 // "GET /apis/apps/v1/namespaces/x/deployments?watch=1" is watch deployments.apps in x, a DELETE
@@ -42,6 +43,9 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // that is no API resource is a non-resource URL.
 func ParseRequest(line string) (authorizer.AttributesRecord, error) {
 	fields := strings.Fields(line)
+	if verb, url, ok := klogRequest(line); ok {
+		fields = []string{verb, url}
+	}
 	switch {
 	case len(fields) == 3 && strings.HasPrefix(fields[2], "HTTP/"):
 	case len(fields) == 2:
@@ -104,4 +108,23 @@ func Describe(a authorizer.Attributes) string {
 		s += " (cluster-wide)"
 	}
 	return s
+}
+
+// klogRequest finds the method and URL of a client-go round-tripper log line, where kubectl -v=6
+// and above log each request as `"Request" verb="GET" url="https://host/api/v1/pods?limit=500"`.
+func klogRequest(line string) (verb, url string, ok bool) {
+	value := func(key string) string {
+		i := strings.Index(line, " "+key+`="`)
+		if i < 0 {
+			return ""
+		}
+		rest := line[i+len(key)+3:]
+		end := strings.IndexByte(rest, '"')
+		if end < 0 {
+			return ""
+		}
+		return rest[:end]
+	}
+	verb, url = value("verb"), value("url")
+	return verb, url, verb != "" && url != ""
 }

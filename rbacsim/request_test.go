@@ -80,6 +80,8 @@ func TestParseRequest(t *testing.T) {
 		{"escaped slash splits", "GET /api/v1/namespaces/x/pods%2Fweb", res("get", "", "v1", "pods", "", "x", "web", pods+"/web")},
 		{"unknown method", "OPTIONS " + pods, res("", "", "v1", "pods", "", "x", "", pods)},
 		{"full URL, as kubectl -v=8 logs it", "GET https://127.0.0.1:6443/api/v1/namespaces/default/pods?limit=500", res("list", "", "v1", "pods", "", "default", "", "/api/v1/namespaces/default/pods")},
+		{"a client-go log line", `I1201 13:07:01.123456   4242 round_trippers.go:527] "Request" verb="GET" url="https://127.0.0.1:6443/apis/apps/v1/namespaces/x/deployments?watch=1" headers=<`,
+			res("watch", "apps", "v1", "deployments", "", "x", "", "/apis/apps/v1/namespaces/x/deployments")},
 		{"with the protocol", "GET " + pods + " HTTP/1.1", res("list", "", "v1", "pods", "", "x", "", pods)},
 		{"extra spaces", "  GET   " + pods + "  ", res("list", "", "v1", "pods", "", "x", "", pods)},
 		{"group version only", "GET /apis/apps/v1", url("get", "/apis/apps/v1")},
