@@ -144,7 +144,8 @@ func newRBACCanICmd(streams IOStreams) *cobra.Command {
   verdict rbac can-i get deployments.apps/web --subresource scale -n team-a --as alice -f rbac.yaml
   verdict rbac can-i get /healthz --as alice --with-defaults -f rbac.yaml
   verdict rbac can-i create pods -n team-a --as system:serviceaccount:team-a:ci --kubeconfig ~/.kube/config
-  verdict rbac can-i --list -n team-a --as alice --as-group dev -f rbac/`,
+  verdict rbac can-i --list -n team-a --as alice --as-group dev -f rbac/
+  verdict rbac can-i --request 'GET /apis/apps/v1/namespaces/team-a/deployments?watch=1' --as alice -o json -f rbac/`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(c, args); err != nil {
 				return withCode(exitBadInput, err)
