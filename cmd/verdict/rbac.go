@@ -130,7 +130,7 @@ type canIOptions struct {
 	Request        string // --request: one raw API request instead of VERB and TYPE
 	Output         string
 	Quiet          bool
-	NoHeaders      bool // for the list printer
+	NoHeaders      bool
 	streams        IOStreams
 	request        authorizer.AttributesRecord // Request, parsed
 }
@@ -258,7 +258,7 @@ func (o *canIOptions) Run(ctx context.Context) error {
 		if e := review.Status.EvaluationError; e != "" {
 			fmt.Fprintln(o.streams.ErrOut, "note: the rules review's evaluationError (kubectl does not show it):", e)
 		}
-		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, false)
+		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, o.NoHeaders)
 	}
 	if o.Request != "" {
 		return o.runRequest(ctx, model, u)

@@ -60,10 +60,6 @@ func (o *canIOptions) validateOutputFlags() error {
 		if o.Output != "" {
 			return errors.New("--list cannot be used with -o")
 		}
-		if o.NoHeaders {
-			// TODO(merge with can-i --list): the list printer reads o.NoHeaders and leaves out its header line.
-			return errors.New("--no-headers with --list is not supported yet")
-		}
 	}
 	if o.NoHeaders && !o.List {
 		return errors.New("--no-headers cannot be set without --list specified")

@@ -89,3 +89,15 @@ func TestRBACCanIJSONGolden(t *testing.T) {
 		})
 	}
 }
+
+// --no-headers reaches kubectl's own list printer, which leaves out the header line.
+func TestRBACCanIListNoHeaders(t *testing.T) {
+	code, out, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--no-headers", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbacData+"rbac.yaml")
+	if code != 0 {
+		t.Errorf("exit %d (stderr %q)", code, errOut)
+	}
+	if strings.Contains(out, "Resources") {
+		t.Errorf("a header line in %q", out)
+	}
+	goldenRBAC(t, "list-builder-no-headers.txt", out)
+}
