@@ -21,7 +21,9 @@ type Check struct {
 	Name           string   `json:"name,omitempty"`
 	Namespace      string   `json:"namespace,omitempty"`
 	NonResourceURL string   `json:"nonResourceURL,omitempty"`
-	Allowed        *bool    `json:"allowed"`
+	// Request is a raw API request, "METHOD PATH[?QUERY]", instead of verb and resource or URL.
+	Request string `json:"request,omitempty"`
+	Allowed *bool  `json:"allowed"`
 }
 
 type checksFile struct {
@@ -52,15 +54,22 @@ func ParseChecks(file string, data []byte) ([]Check, error) {
 		if c.As == "" {
 			problems = append(problems, "as is required")
 		}
-		if c.Verb == "" {
-			problems = append(problems, "verb is required")
-		}
 		if c.Allowed == nil {
 			problems = append(problems, "allowed is required (true or false)")
 		}
+		if c.Request != "" {
+			if c.Verb != "" || c.Resource != "" || c.Subresource != "" || c.Name != "" || c.Namespace != "" || c.NonResourceURL != "" {
+				problems = append(problems, "request cannot be used with verb, resource, subresource, name, namespace or nonResourceURL: the request says them")
+			} else if _, err := ParseRequest(c.Request); err != nil {
+				problems = append(problems, err.Error())
+			}
+		} else if c.Verb == "" {
+			problems = append(problems, "verb is required (or a request)")
+		}
 		switch {
+		case c.Request != "":
 		case c.Resource == "" && c.NonResourceURL == "":
-			problems = append(problems, "one of resource or nonResourceURL is required")
+			problems = append(problems, "one of resource, nonResourceURL or request is required")
 		case c.Resource != "" && c.NonResourceURL != "":
 			problems = append(problems, "resource and nonResourceURL cannot both be set")
 		case c.NonResourceURL != "":
@@ -84,30 +93,33 @@ func (c Check) Attributes() (authorizer.AttributesRecord, error) {
 	if err != nil {
 		return authorizer.AttributesRecord{}, err
 	}
+	attrs, err := c.request()
+	attrs.User = u
+	return attrs, err
+}
+
+// request is the check's request, with no user.
+func (c Check) request() (authorizer.AttributesRecord, error) {
+	if c.Request != "" {
+		return ParseRequest(c.Request)
+	}
 	if c.NonResourceURL != "" {
-		return authorizer.AttributesRecord{User: u, Verb: c.Verb, Path: c.NonResourceURL}, nil
+		return authorizer.AttributesRecord{Verb: c.Verb, Path: c.NonResourceURL}, nil
 	}
 	resource, group, _ := strings.Cut(c.Resource, ".")
-	return authorizer.AttributesRecord{User: u, Verb: c.Verb, Namespace: c.Namespace, APIGroup: group,
+	return authorizer.AttributesRecord{Verb: c.Verb, Namespace: c.Namespace, APIGroup: group,
 		Resource: resource, Subresource: c.Subresource, Name: c.Name, ResourceRequest: true}, nil
 }
 
-// describe is the check's request in can-i terms.
+// describe is the check's request in can-i terms, after the raw request when it is one.
 func (c Check) describe() string {
-	if c.NonResourceURL != "" {
-		return c.Verb + " " + c.NonResourceURL
+	attrs, err := c.request()
+	if c.Request == "" {
+		return Describe(attrs)
 	}
-	s := c.Verb + " " + c.Resource
-	if c.Name != "" {
-		s += "/" + c.Name
-	}
-	if c.Subresource != "" {
-		s += " --subresource " + c.Subresource
-	}
-	if c.Namespace != "" {
-		s += " -n " + c.Namespace
-	} else {
-		s += " (cluster-wide)"
+	s := strings.Join(strings.Fields(c.Request), " ")
+	if err == nil {
+		s += " (" + Describe(attrs) + ")"
 	}
 	return s
 }
@@ -120,20 +132,11 @@ func (m *Model) RunChecks(ctx context.Context, checks []Check) ([]CheckResult, e
 		if err != nil {
 			return nil, fmt.Errorf("checks[%d]: %w", i, err)
 		}
-		d, reason, err := m.Authorize(ctx, attrs)
+		ans, err := m.Decide(ctx, attrs)
 		if err != nil {
 			return nil, fmt.Errorf("checks[%d]: %w", i, err)
 		}
-		allowed := d == authorizer.DecisionAllow
-		reason = strings.TrimPrefix(reason, "RBAC: ")
-		if !allowed {
-			if reason == "" {
-				reason = "no RBAC rule allows it"
-			} else {
-				reason = "no RBAC rule allows it; " + reason
-			}
-		}
-		out = append(out, CheckResult{Index: i, Allowed: allowed, Expected: *c.Allowed, Pass: allowed == *c.Allowed, Reason: reason, check: c})
+		out = append(out, CheckResult{Index: i, Allowed: ans.Allowed, Expected: *c.Allowed, Pass: ans.Allowed == *c.Allowed, Reason: ans.Reason, check: c})
 	}
 	return out, nil
 }

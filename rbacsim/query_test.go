@@ -160,6 +160,13 @@ checks:
   resource: pods
   namespace: team-a
   allowed: true
+- as: system:serviceaccount:team-a:builder
+  request: 'PATCH /apis/apps/v1/namespaces/team-a/deployments/web/scale'
+  allowed: true
+- as: carol
+  groups: [dev]
+  request: GET /api/v1/namespaces/team-a/secrets?watch=1
+  allowed: true
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +184,8 @@ checks:
 		"1 true true true allowed by ClusterRoleBinding node-viewers of ClusterRole node-viewer rule #2",
 		"2 false true false no RBAC rule allows it",
 		"3 true true true allowed by RoleBinding team-a/readers of ClusterRole pod-reader rule #1",
+		"4 true true true allowed by RoleBinding team-a/ci of Role team-a/deployer rule #1",
+		"5 false true false no RBAC rule allows it",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("results =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -191,7 +200,11 @@ func TestParseChecksErrors(t *testing.T) {
 		{"missing allowed", "checks:\n- as: a\n  verb: get\n  resource: pods\n", "checks[0]: allowed is required"},
 		{"missing as", "checks:\n- verb: get\n  resource: pods\n  allowed: false\n", "checks[0]: as is required"},
 		{"both", "checks:\n- as: a\n  verb: get\n  resource: pods\n  nonResourceURL: /x\n  allowed: false\n", "cannot both be set"},
-		{"neither", "checks:\n- as: a\n  verb: get\n  allowed: false\n", "one of resource or nonResourceURL"},
+		{"neither", "checks:\n- as: a\n  verb: get\n  allowed: false\n", "one of resource, nonResourceURL or request is required"},
+		{"request and verb", "checks:\n- as: a\n  verb: get\n  request: GET /api/v1/pods\n  allowed: false\n", "checks[0]: request cannot be used with verb"},
+		{"request and namespace", "checks:\n- as: a\n  namespace: x\n  request: GET /api/v1/pods\n  allowed: false\n", "request cannot be used with"},
+		{"bad request", "checks:\n- as: a\n  request: GET\n  allowed: false\n", `checks[0]: request "GET": expected METHOD PATH[?QUERY]`},
+		{"unresolvable request", "checks:\n- as: a\n  request: GET /api/v1/watch\n  allowed: false\n", "unable to determine kind and namespace"},
 		{"URL with namespace", "checks:\n- as: a\n  verb: get\n  nonResourceURL: /x\n  namespace: y\n  allowed: false\n", "takes no subresource, name or namespace"},
 		{"bad YAML", "checks: [\n", "checks.yaml"},
 	}

@@ -25,10 +25,11 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 		Short: "Answer RBAC questions offline from Role, ClusterRole and binding manifests",
 		Long: "Simulates the kube-apiserver RBAC authorizer over Role, ClusterRole, RoleBinding and\n" +
 			"ClusterRoleBinding manifests (files, folders, - for stdin, Lists and kubectl get -o yaml dumps).",
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
+		Args:             cobra.NoArgs,
+		RunE:             func(c *cobra.Command, _ []string) error { return c.Help() },
+		PersistentPreRun: func(*cobra.Command, []string) { quietAPIServerLogs() },
 	}
-	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams))
+	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams), newRBACReplayCmd(streams))
 	return cmd
 }
 
@@ -126,7 +127,12 @@ type canIOptions struct {
 	AsGroups       []string
 	List           bool
 	Explain        bool
+	Request        string // --request: one raw API request instead of VERB and TYPE
+	Output         string
+	Quiet          bool
+	NoHeaders      bool
 	streams        IOStreams
+	request        authorizer.AttributesRecord // Request, parsed
 }
 
 func newRBACCanICmd(streams IOStreams) *cobra.Command {
@@ -138,7 +144,8 @@ func newRBACCanICmd(streams IOStreams) *cobra.Command {
   verdict rbac can-i get deployments.apps/web --subresource scale -n team-a --as alice -f rbac.yaml
   verdict rbac can-i get /healthz --as alice --with-defaults -f rbac.yaml
   verdict rbac can-i create pods -n team-a --as system:serviceaccount:team-a:ci --kubeconfig ~/.kube/config
-  verdict rbac can-i --list -n team-a --as alice --as-group dev -f rbac/`,
+  verdict rbac can-i --list -n team-a --as alice --as-group dev -f rbac/
+  verdict rbac can-i --request 'GET /apis/apps/v1/namespaces/team-a/deployments?watch=1' --as alice -o json -f rbac/`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(c, args); err != nil {
 				return withCode(exitBadInput, err)
@@ -158,10 +165,17 @@ func newRBACCanICmd(streams IOStreams) *cobra.Command {
 	f.StringArrayVar(&o.AsGroups, "as-group", nil, "group of the user, as kubectl --as-group; repeatable")
 	f.BoolVar(&o.List, "list", false, "list the user's rules in the namespace, as kubectl auth can-i --list")
 	f.BoolVar(&o.Explain, "explain", false, "say which bindings and rules grant the request, or which come closest")
+	o.addOutputFlags(f)
 	return cmd
 }
 
 func (o *canIOptions) Complete(_ *cobra.Command, args []string) error {
+	if o.Quiet && !o.List {
+		o.streams.Out = io.Discard
+	}
+	if o.Request != "" {
+		return o.completeRequest(args)
+	}
 	if o.List {
 		if len(args) != 0 {
 			return errors.New("--list takes no arguments")
@@ -195,6 +209,12 @@ func (o *canIOptions) Validate() error {
 			return errors.New("--as-group needs --as: groups cannot be impersonated without a user")
 		}
 		return errors.New("--as USER is required: offline there is no current user")
+	}
+	if err := o.validateOutputFlags(); err != nil {
+		return err
+	}
+	if o.Request != "" {
+		return nil
 	}
 	if o.List {
 		if o.AllNamespaces || o.Subresource != "" || o.Explain {
@@ -238,7 +258,10 @@ func (o *canIOptions) Run(ctx context.Context) error {
 		if e := review.Status.EvaluationError; e != "" {
 			fmt.Fprintln(o.streams.ErrOut, "note: the rules review's evaluationError (kubectl does not show it):", e)
 		}
-		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, false)
+		return rbacsim.WriteAccessList(o.streams.Out, o.streams.ErrOut, review.Status, o.NoHeaders)
+	}
+	if o.Request != "" {
+		return o.runRequest(ctx, model, u)
 	}
 
 	attrs := authorizer.AttributesRecord{User: u, Verb: o.Verb}
@@ -264,25 +287,7 @@ func (o *canIOptions) Run(ctx context.Context) error {
 			rbacWarn(o.streams, fmt.Sprintf("verb '%s' is not a known verb", o.Verb))
 		}
 	}
-	decision, _, err := model.Authorize(ctx, attrs)
-	if err != nil {
-		return withCode(exitBadInput, err)
-	}
-	allowed := decision == authorizer.DecisionAllow
-	if allowed {
-		fmt.Fprintln(o.streams.Out, "yes")
-	} else {
-		fmt.Fprintln(o.streams.Out, "no")
-	}
-	if o.Explain {
-		if err := model.Explain(attrs).Write(o.streams.Out); err != nil {
-			return err
-		}
-	}
-	if !allowed {
-		return withCode(exitFindings, nil)
-	}
-	return nil
+	return o.answer(ctx, model, attrs)
 }
 
 // --- who-can ---

@@ -42,7 +42,7 @@ type Env struct {
 //
 // Each call starts a control plane of its own, which takes a few seconds:
 // share one between the subtests of a test where they can.
-func Start(t testing.TB) *Env {
+func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 
 	dir, err := binaryDir()
@@ -65,6 +65,9 @@ func Start(t testing.TB) *Env {
 			APIServer: &envtest.APIServer{},
 			Etcd:      &envtest.Etcd{},
 		},
+	}
+	for _, opt := range opts {
+		opt(env)
 	}
 	if os.Getenv(envAttachOutput) != "true" {
 		env.ControlPlane.APIServer.Out, env.ControlPlane.APIServer.Err = apiserverOut, apiserverOut
@@ -120,4 +123,18 @@ func (e *Env) Kubectl(t testing.TB, args ...string) *exec.Cmd {
 		t.Skipf("kubectl is not installed: %v", err)
 	}
 	return exec.CommandContext(t.Context(), path, append([]string{"--kubeconfig", e.Kubeconfig}, args...)...)
+}
+
+// Option changes the control plane that Start starts.
+type Option func(*envtest.Environment)
+
+// WithAPIServerFlags sets kube-apiserver flags, by name without dashes: for instance
+// {"audit-log-path": path, "audit-policy-file": policy}.
+func WithAPIServerFlags(flags map[string]string) Option {
+	return func(env *envtest.Environment) {
+		args := env.ControlPlane.APIServer.Configure()
+		for name, value := range flags {
+			args.Set(name, value)
+		}
+	}
 }
