@@ -29,6 +29,7 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams))
+	cmd.AddCommand(newRBACDiffCmd(streams))
 	return cmd
 }
 
