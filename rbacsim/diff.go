@@ -102,6 +102,7 @@ func Diff(old, new *Model) []Change {
 type differ struct {
 	old, new       *Model
 	oldIdx, newIdx *diffIndex
+	keys           map[*rbacv1.PolicyRule]string
 }
 
 // diffIndex finds a model's bindings by name and the namespaces where a user or group has RoleBindings.
@@ -146,25 +147,61 @@ type grant struct {
 
 func (d *differ) subject(s Subject) []Change {
 	u := s.User()
-	oldCluster, newCluster := d.old.levelRules(u, ""), d.new.levelRules(u, "")
+	oldCluster, newCluster := d.set(d.old.levelRules(u, "")), d.set(d.new.levelRules(u, ""))
+	clusterSame := sameRules(oldCluster.src, newCluster.src)
 	var out []Change
-	if !sameRules(oldCluster, newCluster) {
-		oc, nc := plainRules(oldCluster), plainRules(newCluster)
-		out = append(out, d.changes(s, "", Added, gains(newCluster, oc, nil))...)
-		out = append(out, d.changes(s, "", Removed, gains(oldCluster, nc, nil))...)
+	if !clusterSame {
+		out = append(out, d.changes(s, "", Added, d.gains(newCluster.src, oldCluster, nil))...)
+		out = append(out, d.changes(s, "", Removed, d.gains(oldCluster.src, newCluster, nil))...)
 	}
 	for _, ns := range subjectNamespaces(u, d.oldIdx, d.newIdx) {
 		oldNS, newNS := d.old.levelRules(u, ns), d.new.levelRules(u, ns)
-		if sameRules(oldNS, newNS) && sameRules(oldCluster, newCluster) {
+		if clusterSame && sameRules(oldNS, newNS) {
 			continue
 		}
-		oc, nc := plainRules(oldCluster), plainRules(newCluster)
-		oldAll, newAll := append(slices.Clip(oc), plainRules(oldNS)...), append(slices.Clip(nc), plainRules(newNS)...)
-		out = append(out, d.changes(s, ns, Added, gains(newNS, oldAll, nc))...)
-		out = append(out, d.changes(s, ns, Removed, gains(oldNS, newAll, oc))...)
+		oldAll := d.set(append(slices.Clip(oldCluster.src), oldNS...))
+		newAll := d.set(append(slices.Clip(newCluster.src), newNS...))
+		out = append(out, d.changes(s, ns, Added, d.gains(newNS, oldAll, newCluster))...)
+		out = append(out, d.changes(s, ns, Removed, d.gains(oldNS, newAll, oldCluster))...)
 	}
 	sortChanges(out)
 	return out
+}
+
+// ruleSet is the rules of one side at one level, with their plain list and keys made when needed.
+type ruleSet struct {
+	d     *differ
+	src   []sourced
+	list  []rbacv1.PolicyRule
+	keys  map[string]bool
+	ready bool
+}
+
+func (d *differ) set(src []sourced) *ruleSet { return &ruleSet{d: d, src: src} }
+
+func (r *ruleSet) prepare() {
+	if r.ready {
+		return
+	}
+	r.ready = true
+	r.list = plainRules(r.src)
+	r.keys = make(map[string]bool, len(r.src))
+	for _, s := range r.src {
+		r.keys[r.d.key(s.rule)] = true
+	}
+}
+
+// key is ruleKey, once per rule of a model.
+func (d *differ) key(r *rbacv1.PolicyRule) string {
+	if k, ok := d.keys[r]; ok {
+		return k
+	}
+	if d.keys == nil {
+		d.keys = map[*rbacv1.PolicyRule]string{}
+	}
+	k := ruleKey(*r)
+	d.keys[r] = k
+	return k
 }
 
 // levelRules are the rules of the user's ClusterRoleBindings (namespace empty) or of its RoleBindings
@@ -200,14 +237,24 @@ func sameRules(a, b []sourced) bool {
 }
 
 // gains are the broken-down rules of side that other does not cover, nor also (when not nil) the
-// side's own cluster-wide rules, without those that another gain covers.
-func gains(side []sourced, other, sideCluster []rbacv1.PolicyRule) []grant {
+// side's own cluster-wide rules, without those that another gain covers. A rule that other (or the
+// side's cluster-wide rules) holds as it is, the common case, needs no breakdown.
+func (d *differ) gains(side []sourced, other, sideCluster *ruleSet) []grant {
 	var found []grant
 	seen := map[string]bool{}
+	other.prepare()
+	if sideCluster != nil {
+		sideCluster.prepare()
+	}
 	for _, s := range side {
-		_, uncovered := validation.Covers(other, []rbacv1.PolicyRule{*s.rule})
+		k := d.key(s.rule)
+		if other.keys[k] || (sideCluster != nil && sideCluster.keys[k]) {
+			continue
+		}
+		owners := candidates(other.list, s.rule)
+		_, uncovered := validation.Covers(owners, []rbacv1.PolicyRule{*s.rule})
 		for _, sub := range uncovered {
-			if witnessAllowed(other, sub) || (sideCluster != nil && covered(sideCluster, sub)) {
+			if witnessAllowed(owners, sub) || (sideCluster != nil && witnessAllowed(sideCluster.list, sub)) {
 				continue
 			}
 			if k := ruleKey(sub); !seen[k] {
@@ -221,7 +268,7 @@ func gains(side []sourced, other, sideCluster []rbacv1.PolicyRule) []grant {
 	for i, g := range found {
 		dropped := false
 		for j, h := range found {
-			if i != j && covered([]rbacv1.PolicyRule{h.rule}, g.rule) && (j < i || !covered([]rbacv1.PolicyRule{g.rule}, h.rule)) {
+			if i != j && witnessAllowed([]rbacv1.PolicyRule{h.rule}, g.rule) && (j < i || !witnessAllowed([]rbacv1.PolicyRule{g.rule}, h.rule)) {
 				dropped = true
 				break
 			}
@@ -231,6 +278,24 @@ func gains(side []sourced, other, sideCluster []rbacv1.PolicyRule) []grant {
 		}
 	}
 	return kept
+}
+
+// candidates are the rules that may cover part of rule: those with one of its verbs (or "*") and, for
+// a resource rule, one of its API groups (or "*"). Covers compares every broken-down rule with every
+// rule it is given; this keeps that to the few that can matter.
+func candidates(rules []rbacv1.PolicyRule, rule *rbacv1.PolicyRule) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
+	for i := range rules {
+		o := &rules[i]
+		if !slices.ContainsFunc(rule.Verbs, func(v string) bool { return verbMatches(o, v) }) {
+			continue
+		}
+		if len(rule.NonResourceURLs) == 0 && !slices.ContainsFunc(rule.APIGroups, func(g string) bool { return groupMatches(o, g) }) {
+			continue
+		}
+		out = append(out, *o)
+	}
+	return out
 }
 
 // covered says whether rules allow every request of a broken-down rule.
