@@ -20,7 +20,7 @@ type Subject struct {
 
 // String reads "User alice", "Group dev", "ServiceAccount team-a/ci".
 func (s Subject) String() string {
-	if s.Kind == rbacv1.ServiceAccountKind {
+	if s.Namespace != "" {
 		return s.Kind + " " + s.Namespace + "/" + s.Name
 	}
 	return s.Kind + " " + s.Name

@@ -30,6 +30,7 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 	}
 	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams))
 	cmd.AddCommand(newRBACDiffCmd(streams))
+	cmd.AddCommand(newRBACEscalationsCmd(streams))
 	return cmd
 }
 
