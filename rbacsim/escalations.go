@@ -265,6 +265,7 @@ func (e *escalator) subject(s Subject, u user.Info) {
 		e.tokens(s, u, ns)
 		e.exec(s, u, ns)
 	}
+	e.anyNamespace(s, u)
 	e.secrets(s, u)
 	e.nodes(s, u)
 	e.impersonation(s, u)
@@ -281,6 +282,22 @@ func (e *escalator) workloads(s Subject, u user.Info, ns string) {
 			}
 			return
 		}
+	}
+}
+
+// anyNamespace reports what cluster-wide rules give in every namespace, the ones the inputs do not
+// name included: pods (or a workload) and tokens of any service account of any namespace.
+func (e *escalator) anyNamespace(s Subject, u user.Info) {
+	for _, k := range workloadKinds {
+		a := res("create", k.group, k.resource, "", anyName, "")
+		if via := e.via(u, a); via != "" {
+			e.add(s, "POST "+apiPath(k.group, k.version, k.resource, "", "{namespace}", ""), saSubject("*", "*"), via, a, nil)
+			break
+		}
+	}
+	a := res("create", "", "serviceaccounts", "token", anyName, anyName)
+	if via := e.via(u, a); via != "" {
+		e.add(s, "POST /api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", saSubject("*", "*"), via, a, nil)
 	}
 }
 
