@@ -368,3 +368,42 @@ func TestDiffExact(t *testing.T) {
 		t.Error("the worlds do not discriminate")
 	}
 }
+
+// TestDiffSymmetric checks that what Diff(a, b) says is added, Diff(b, a) says is removed, with the
+// same grant, and that a world compared with itself has no changes.
+func TestDiffSymmetric(t *testing.T) {
+	flat := func(cs []Change, direction string) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range cs {
+			if c.Change != direction {
+				continue
+			}
+			for _, v := range c.Verbs {
+				r := c.Rule()
+				r.Verbs = []string{v}
+				out[c.Subject.String()+"|"+c.Namespace+"|"+ruleKey(r)+"|"+c.Via] = true
+			}
+		}
+		return out
+	}
+	for seed := range uint64(100) {
+		g := &diffWorld{r: rand.New(rand.NewPCG(seed, 9))}
+		a := g.objects()
+		b := g.objects()
+		ma, mb := NewModel(a), NewModel(b)
+		if same := Diff(ma, NewModel(a)); len(same) != 0 {
+			t.Fatalf("seed %d: a world differs from itself: %s", seed, same[0].Sentence())
+		}
+		ab, ba := Diff(ma, mb), Diff(mb, ma)
+		for _, pair := range [][2]map[string]bool{{flat(ab, Added), flat(ba, Removed)}, {flat(ab, Removed), flat(ba, Added)}} {
+			for k := range pair[0] {
+				if !pair[1][k] {
+					t.Errorf("seed %d: %q in one direction only", seed, k)
+				}
+			}
+			if len(pair[0]) != len(pair[1]) {
+				t.Errorf("seed %d: %d changes one way, %d the other", seed, len(pair[0]), len(pair[1]))
+			}
+		}
+	}
+}

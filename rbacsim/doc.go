@@ -6,7 +6,9 @@
 // semantics of plugin/pkg/auth/authorizer/rbac and the system:masters privileged group), which rules
 // does a user hold in a namespace (RulesReview: the API server's own SelfSubjectRulesReview storage
 // and rule resolver over the model, printed as kubectl auth can-i --list by kubectl's own code in
-// WriteAccessList), who can do this (WhoCan), and why or why not (Explain).
+// WriteAccessList), who can do this (WhoCan), and why or why not (Explain). It also compares two sets
+// of objects, subject by subject (Diff), and lists the requests by which a subject's permissions reach
+// further permissions (Escalations).
 //
 // ClusterRole aggregation is resolved at load time as the clusterrole-aggregation controller converges,
 // and impersonated users get the groups that the API server's impersonation filter gives them
