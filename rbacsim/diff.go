@@ -9,6 +9,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/component-helpers/auth/rbac/validation"
+
+	"github.com/verdict-dev/verdict/internal/parallel"
 )
 
 // Subject is a user, group or service account named in a binding.
@@ -88,13 +90,20 @@ func (c *Change) Rule() rbacv1.PolicyRule {
 //
 // Members of system:masters may do anything on both sides: that group has no changes.
 func Diff(old, new *Model) []Change {
-	d := &differ{old: old, new: new, oldIdx: indexModel(old), newIdx: indexModel(new)}
-	var out []Change
-	for _, s := range diffSubjects(old, new) {
-		if s.Kind == rbacv1.GroupKind && s.Name == user.SystemPrivilegedGroup {
-			continue
+	d := &differ{old: old, new: new, oldIdx: indexModel(old), newIdx: indexModel(new), keys: map[*rbacv1.PolicyRule]string{}}
+	d.addKeys(old)
+	d.addKeys(new)
+	subjects := diffSubjects(old, new)
+	parts := make([][]Change, len(subjects))
+	// Subjects are independent: on every core, the differ read-only.
+	parallel.Each(len(subjects), 64, func(i int) {
+		if s := subjects[i]; s.Kind != rbacv1.GroupKind || s.Name != user.SystemPrivilegedGroup {
+			parts[i] = d.subject(s)
 		}
-		out = append(out, d.subject(s)...)
+	})
+	var out []Change
+	for _, p := range parts {
+		out = append(out, p...)
 	}
 	return out
 }
@@ -151,16 +160,16 @@ func (d *differ) subject(s Subject) []Change {
 	clusterSame := sameRules(oldCluster.src, newCluster.src)
 	var out []Change
 	if !clusterSame {
-		out = append(out, d.changes(s, "", Added, d.gains(newCluster.src, oldCluster, nil))...)
-		out = append(out, d.changes(s, "", Removed, d.gains(oldCluster.src, newCluster, nil))...)
+		out = append(out, d.changes(s, "", Added, d.gains(newCluster.src, []*ruleSet{oldCluster}, nil))...)
+		out = append(out, d.changes(s, "", Removed, d.gains(oldCluster.src, []*ruleSet{newCluster}, nil))...)
 	}
 	for _, ns := range subjectNamespaces(u, d.oldIdx, d.newIdx) {
 		oldNS, newNS := d.old.levelRules(u, ns), d.new.levelRules(u, ns)
 		if clusterSame && sameRules(oldNS, newNS) {
 			continue
 		}
-		oldAll := d.set(append(slices.Clip(oldCluster.src), oldNS...))
-		newAll := d.set(append(slices.Clip(newCluster.src), newNS...))
+		oldAll := []*ruleSet{oldCluster, d.set(oldNS)}
+		newAll := []*ruleSet{newCluster, d.set(newNS)}
 		out = append(out, d.changes(s, ns, Added, d.gains(newNS, oldAll, newCluster))...)
 		out = append(out, d.changes(s, ns, Removed, d.gains(oldNS, newAll, oldCluster))...)
 	}
@@ -191,17 +200,23 @@ func (r *ruleSet) prepare() {
 	}
 }
 
-// key is ruleKey, once per rule of a model.
+// addKeys computes the ruleKey of every rule of the model's roles once.
+func (d *differ) addKeys(m *Model) {
+	for _, roles := range []map[string]*Role{m.roles, m.clusterRoles} {
+		for _, r := range roles {
+			for i := range r.Rules {
+				d.keys[&r.Rules[i]] = ruleKey(r.Rules[i])
+			}
+		}
+	}
+}
+
+// key is ruleKey of a rule of either model.
 func (d *differ) key(r *rbacv1.PolicyRule) string {
 	if k, ok := d.keys[r]; ok {
 		return k
 	}
-	if d.keys == nil {
-		d.keys = map[*rbacv1.PolicyRule]string{}
-	}
-	k := ruleKey(*r)
-	d.keys[r] = k
-	return k
+	return ruleKey(*r)
 }
 
 // levelRules are the rules of the user's ClusterRoleBindings (namespace empty) or of its RoleBindings
@@ -239,19 +254,28 @@ func sameRules(a, b []sourced) bool {
 // gains are the broken-down rules of side that other does not cover, nor also (when not nil) the
 // side's own cluster-wide rules, without those that another gain covers. A rule that other (or the
 // side's cluster-wide rules) holds as it is, the common case, needs no breakdown.
-func (d *differ) gains(side []sourced, other, sideCluster *ruleSet) []grant {
+func (d *differ) gains(side []sourced, other []*ruleSet, sideCluster *ruleSet) []grant {
 	var found []grant
 	seen := map[string]bool{}
-	other.prepare()
+	for _, o := range other {
+		o.prepare()
+	}
 	if sideCluster != nil {
 		sideCluster.prepare()
 	}
 	for _, s := range side {
 		k := d.key(s.rule)
-		if other.keys[k] || (sideCluster != nil && sideCluster.keys[k]) {
+		held := sideCluster != nil && sideCluster.keys[k]
+		for _, o := range other {
+			held = held || o.keys[k]
+		}
+		if held {
 			continue
 		}
-		owners := candidates(other.list, s.rule)
+		var owners []rbacv1.PolicyRule
+		for _, o := range other {
+			owners = append(owners, candidates(o.list, s.rule)...)
+		}
 		_, uncovered := validation.Covers(owners, []rbacv1.PolicyRule{*s.rule})
 		for _, sub := range uncovered {
 			if witnessAllowed(owners, sub) || (sideCluster != nil && witnessAllowed(sideCluster.list, sub)) {
