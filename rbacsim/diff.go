@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
 	"github.com/verdict-dev/verdict/internal/parallel"
@@ -86,7 +87,8 @@ func (c *Change) Rule() rbacv1.PolicyRule {
 // BreakdownRule, and a broken-down rule is no gain when the other side's rules cover it (Covers, then
 // one request that only a wildcard can allow, which also settles what Covers leaves open, such as
 // "/*" against "*"). A namespace's gains leave out what the side's cluster-wide rules already give,
-// and no change is covered by another change of the same subject, direction and scope.
+// and no change is covered by another change of the same subject, direction and scope. URL rules
+// count only cluster-wide: a non-resource request has no namespace, so a RoleBinding never grants one.
 //
 // Members of system:masters may do anything on both sides: that group has no changes.
 func Diff(old, new *Model) []Change {
@@ -278,6 +280,9 @@ func (d *differ) gains(side []sourced, other []*ruleSet, sideCluster *ruleSet) [
 		}
 		_, uncovered := validation.Covers(owners, []rbacv1.PolicyRule{*s.rule})
 		for _, sub := range uncovered {
+			if sideCluster != nil && len(sub.NonResourceURLs) > 0 {
+				continue // a RoleBinding's URL rules grant nothing: a non-resource request has no namespace
+			}
 			if witnessAllowed(owners, sub) || (sideCluster != nil && witnessAllowed(sideCluster.list, sub)) {
 				continue
 			}
@@ -561,4 +566,26 @@ func subjectNamespaces(u user.Info, indexes ...*diffIndex) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// exampleValue stands for "any" in Change.Example: a value that rules do not name.
+const exampleValue = "verdict-any"
+
+// Example is a request of the change that OLD and NEW answer differently (for its first verb, and
+// without a user): the rule's own values, "verdict-any" where the rule has a wildcard, the URL prefix
+// followed by it for "/api/*", and the change's namespace. A SubjectAccessReview of it as the
+// change's subject is denied on one side and allowed on the other.
+func (c *Change) Example() authorizer.AttributesRecord {
+	sub := c.Rule()
+	sub.Verbs = c.Verbs[:1]
+	w := witness(sub)
+	fix := func(s string) string { return strings.ReplaceAll(s, fresh, exampleValue) }
+	a := authorizer.AttributesRecord{Verb: fix(w.verb), Namespace: c.Namespace}
+	if !w.resourceRequest {
+		a.Path, a.Namespace = fix(w.path), ""
+		return a
+	}
+	a.ResourceRequest = true
+	a.APIGroup, a.Resource, a.Subresource, a.Name = fix(w.group), fix(w.resource), fix(w.subresource), w.name
+	return a
 }

@@ -270,7 +270,7 @@ func testWitness(c *Change) diffQuestion {
 			}
 			p += qFresh
 		}
-		q.req = request{verb: verb, path: p, verbBit: requestVerbBit(verb)}
+		q.req, q.ns = request{verb: verb, path: p, verbBit: requestVerbBit(verb)}, "" // no namespace, as in the API server
 		return q
 	}
 	q.req = request{resourceRequest: true, verb: verb, group: c.APIGroups[0], verbBit: requestVerbBit(verb)}
@@ -318,6 +318,13 @@ func TestDiffExact(t *testing.T) {
 			was, now := w.allowedBy(t, oldM), w.allowedBy(t, newM)
 			if want := c.Change == Added; now != want || was == want {
 				fail("change %q: its request %s was allowed=%v, now allowed=%v", c.Sentence(), w, was, now)
+			}
+			ex := c.Example()
+			ex.User = c.Subject.User()
+			dOld, _, _ := oldM.Authorize(context.Background(), ex)
+			dNew, _, _ := newM.Authorize(context.Background(), ex)
+			if (dNew == authorizer.DecisionAllow) != (c.Change == Added) || (dOld == authorizer.DecisionAllow) == (c.Change == Added) {
+				fail("change %q: its Example %+v is answered %v before and %v after", c.Sentence(), ex, dOld, dNew)
 			}
 		}
 		for _, s := range diffSubjects(oldM, newM) {
