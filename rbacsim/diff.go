@@ -589,3 +589,13 @@ func (c *Change) Example() authorizer.AttributesRecord {
 	a.APIGroup, a.Resource, a.Subresource, a.Name = fix(w.group), fix(w.resource), fix(w.subresource), w.name
 	return a
 }
+
+// Matches says whether a request, its user aside, lies in the change: in its namespace (any, for a
+// cluster-wide change) and allowed by its rule.
+func (c *Change) Matches(a authorizer.Attributes) bool {
+	if c.Namespace != "" && a.GetNamespace() != c.Namespace {
+		return false
+	}
+	r, rule := requestFrom(a), c.Rule()
+	return ruleAllows(&r, &rule)
+}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/verdict-dev/verdict/rbacsim"
@@ -91,6 +92,13 @@ func TestRBACDiffChanges(t *testing.T) {
 		t.Fatalf("only %d changes: the edits do not discriminate", len(changes))
 	}
 	before := askChanges(t, cs, changes)
+	// Subjects with changes get many questions, the others a few (they must see no difference).
+	changed := map[rbacsim.Subject]bool{}
+	for _, c := range changes {
+		changed[c.Subject] = true
+	}
+	questions := diffQuestions(g, oldModel, newModel, changed, old, nw)
+	questionsBefore := askQuestions(t, cs, questions)
 	for _, do := range apply {
 		mustDo(t, do)
 	}
@@ -114,6 +122,29 @@ func TestRBACDiffChanges(t *testing.T) {
 			break
 		}
 		time.Sleep(time.Second)
+	}
+	questionsAfter := askQuestions(t, cs, questions)
+	differing := 0
+	for i, q := range questions {
+		if questionsBefore[i] == questionsAfter[i] {
+			continue
+		}
+		differing++
+		in := false
+		for j := range changes {
+			c := &changes[j]
+			if c.Subject == q.subject && (c.Change == rbacsim.Added) == questionsAfter[i] && c.Matches(q.attrs) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			failures = append(failures, fmt.Sprintf("%s %+v: kube-apiserver allowed=%v before and %v after, and no change says so", q.subject, q.attrs, questionsBefore[i], questionsAfter[i]))
+		}
+	}
+	t.Logf("%d questions of the subjects asked before and after the edits, %d answered differently", len(questions), differing)
+	if differing == 0 {
+		t.Error("no question answered differently: the questions do not discriminate")
 	}
 	added := 0
 	for _, c := range changes {
@@ -207,6 +238,115 @@ func askChanges(t *testing.T, cs kubernetes.Interface, changes []rbacsim.Change)
 	wg.Wait()
 	if firstErr != nil {
 		t.Fatal(firstErr)
+	}
+	return out
+}
+
+type diffQuestion struct {
+	subject rbacsim.Subject
+	attrs   authorizer.AttributesRecord
+}
+
+// diffQuestions draws resource questions for each subject of either model from the parity pools, and the
+// URL paths.
+func diffQuestions(g *parityGen, oldModel, newModel *rbacsim.Model, changed map[rbacsim.Subject]bool, objs ...*parityObjects) []diffQuestion {
+	models := []*rbacsim.Model{oldModel, newModel}
+	// Most questions aim at a rule of the objects: its verb, group, resource and name.
+	var rules []rbacv1.PolicyRule
+	for _, o := range objs {
+		for _, r := range o.clusterRoles {
+			rules = append(rules, r.Rules...)
+		}
+		for _, r := range o.roles {
+			rules = append(rules, r.Rules...)
+		}
+	}
+	aim := func(a *authorizer.AttributesRecord, r rbacv1.PolicyRule) {
+		if len(r.Resources) == 0 {
+			return
+		}
+		if v := g.pick(r.Verbs); v != "*" {
+			a.Verb = v
+		}
+		if gr := g.pick(r.APIGroups); gr != "*" {
+			a.APIGroup = gr
+		}
+		res, sub, _ := strings.Cut(g.pick(r.Resources), "/")
+		if res != "*" {
+			a.Resource = res
+		}
+		a.Subresource = sub
+		if len(r.ResourceNames) > 0 {
+			a.Name = g.pick(r.ResourceNames)
+		}
+	}
+	seen := map[rbacsim.Subject]bool{}
+	var out []diffQuestion
+	for _, m := range models {
+		for _, s := range m.EscalationSubjects() {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			n := 30
+			if changed[s] {
+				n = 600
+			}
+			for range n {
+				a := authorizer.AttributesRecord{Verb: g.pick(parityVerbs), ResourceRequest: true, APIGroup: g.pick(parityGroups),
+					Resource: g.pick(parityPlain), Namespace: g.pick(append([]string{"", "elsewhere"}, g.namespaces...))}
+				if g.r.IntN(3) == 0 {
+					a.Subresource = g.pick(paritySubs)
+				}
+				if g.r.IntN(2) == 0 {
+					a.Name = g.pick(parityNames)
+				}
+				if len(rules) > 0 && g.r.IntN(3) > 0 {
+					aim(&a, rules[g.r.IntN(len(rules))])
+				}
+				out = append(out, diffQuestion{s, a})
+			}
+			for _, p := range parityPaths {
+				out = append(out, diffQuestion{s, authorizer.AttributesRecord{Verb: g.pick(parityURLVerbs), Path: p}})
+			}
+		}
+	}
+	return out
+}
+
+func askQuestions(t *testing.T, cs kubernetes.Interface, qs []diffQuestion) []bool {
+	out := make([]bool, len(qs))
+	errs := make([]error, len(qs))
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(qs); i += 8 {
+				u := qs[i].subject.User()
+				name := u.GetName()
+				if name == "" {
+					name = "e2e-member-of-" + qs[i].subject.Name
+				}
+				a := qs[i].attrs
+				sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: name, Groups: u.GetGroups()}}
+				if a.ResourceRequest {
+					sar.Spec.ResourceAttributes = &authorizationv1.ResourceAttributes{Namespace: a.Namespace, Verb: a.Verb, Group: a.APIGroup, Resource: a.Resource, Subresource: a.Subresource, Name: a.Name}
+				} else {
+					sar.Spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Path: a.Path, Verb: a.Verb}
+				}
+				res, err := cs.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				out[i] = res.Status.Allowed
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }
