@@ -20,7 +20,7 @@ import (
 // that exists as written is not split, nor is one whose prefix is no commit (or when git is missing).
 func GitRevision(arg string) (rev, pathInRev string, ok bool) {
 	rev, pathInRev, found := strings.Cut(arg, ":")
-	if !found || rev == "" {
+	if !found || rev == "" || strings.HasPrefix(rev, "-") { // never an option of git
 		return "", "", false
 	}
 	if _, err := os.Stat(arg); err == nil {
