@@ -8,7 +8,9 @@
 // and rule resolver over the model, printed as kubectl auth can-i --list by kubectl's own code in
 // WriteAccessList), who can do this (WhoCan), and why or why not (Explain). ParseRequest turns a raw
 // API request line into the attributes the API server authorizes, through the API server's own
-// request info resolver, and Replay decides the requests of an audit log again.
+// request info resolver, and Replay decides the requests of an audit log again. It also compares two
+// sets of objects, subject by subject (Diff), and lists the requests by which a subject's permissions
+// reach further permissions (Escalations).
 //
 // ClusterRole aggregation is resolved at load time as the clusterrole-aggregation controller converges,
 // and impersonated users get the groups that the API server's impersonation filter gives them

@@ -30,6 +30,7 @@ func newRBACCmd(streams IOStreams) *cobra.Command {
 		PersistentPreRun: func(*cobra.Command, []string) { quietAPIServerLogs() },
 	}
 	cmd.AddCommand(newRBACCanICmd(streams), newRBACWhoCanCmd(streams), newRBACCheckCmd(streams), newRBACReplayCmd(streams))
+	cmd.AddCommand(newRBACDiffCmd(streams), newRBACEscalationsCmd(streams))
 	return cmd
 }
 
