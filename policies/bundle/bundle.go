@@ -122,6 +122,12 @@ func compile(ctx context.Context, src *source, opts Options) (*Bundle, error) {
 	for _, d := range opts.Inventory {
 		inventory = append(inventory, d.Object)
 	}
+	if opts.AsWritten {
+		// gator test puts every object it reads in data.inventory, its templates and constraints too.
+		for _, d := range docs {
+			inventory = append(inventory, d.Object)
+		}
+	}
 	// Templates with both a Rego and a K8sNativeValidation block are judged by CEL, as Gatekeeper does
 	// by default.
 	var gkNamespaces gatekeeper.NamespaceGetter

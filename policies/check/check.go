@@ -117,10 +117,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := inventory.Err(); err != nil {
 		return nil, err
 	}
+	inventoried := append(inventory.Documents, inputs.Documents...)
+	if opts.AsWritten {
+		inventoried = manifest.Unsplit(inventoried) // gator's data.inventory holds a List whole
+	}
 	b, err := bundle.Load(ctx, bundle.Options{
 		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
 		Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins,
-		Inventory: append(inventory.Documents, inputs.Documents...), AsWritten: opts.AsWritten,
+		Inventory: inventoried, AsWritten: opts.AsWritten,
 	})
 	if err != nil {
 		return nil, err

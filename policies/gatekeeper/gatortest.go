@@ -5,6 +5,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/verdict-dev/verdict/policies"
 )
 
 // GatorTestNamespaces finds the namespace of a request as gator test does
@@ -55,4 +58,16 @@ func (gatorTestNamespaces) gatorTest() {}
 func isGatorTest(g NamespaceGetter) bool {
 	_, ok := g.(interface{ gatorTest() })
 	return ok
+}
+
+// gatorTestRequest is a request as gator test reviews a manifest: no operation, no resource and no
+// options (gator test builds its review from the object alone). An UPDATE or DELETE stays one, since
+// only the user's --operation asks for it and gator test has no way to.
+func gatorTestRequest(req *policies.Request) *policies.Request {
+	r := *req
+	if r.Operation == policies.Create {
+		r.Operation = ""
+	}
+	r.Resource, r.Options = schema.GroupVersionResource{}, nil
+	return &r
 }

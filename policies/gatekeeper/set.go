@@ -326,7 +326,11 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		return out
 	}
 	_, isStore := s.namespaces.(*policies.Store)
-	e := &evaluation{req: gkRequest(req), gatorTest: isGatorTest(s.namespaces), nsObject: isStore}
+	gatorTest := isGatorTest(s.namespaces)
+	if gatorTest {
+		req = gatorTestRequest(req)
+	}
+	e := &evaluation{req: gkRequest(req), gatorTest: gatorTest, nsObject: isStore}
 	if s.namespaces != nil && (req.Namespace != "" || e.gatorTest) {
 		ns, err := s.namespaces.Namespace(req.Namespace)
 		if err != nil {
