@@ -132,6 +132,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if b.Policies == 0 {
 		return nil, fmt.Errorf("no policies in %s: nothing would be judged", strings.Join(opts.Policies, ", "))
 	}
+	if len(inputs.Documents) == 0 && len(inputs.Errors) == 0 {
+		// An empty pipe (a kustomize build that failed upstream) must not pass as a clean check.
+		return nil, fmt.Errorf("no Kubernetes objects in %s: nothing was judged", strings.Join(opts.Inputs, ", "))
+	}
 	op := opts.Operation
 	if op == "" {
 		op = policies.Create

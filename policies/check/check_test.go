@@ -155,6 +155,7 @@ func TestBadInput(t *testing.T) {
 		want     string
 	}{
 		{name: "missing file", inputs: []string{filepath.Join(dir, "nope.yaml")}, want: "nope.yaml: no such file"},
+		{name: "no object at all is no pass", inputs: []string{write("empty.yaml", "# nothing\n---\n")}, want: "no Kubernetes objects in " + filepath.Join(dir, "empty.yaml") + ": nothing was judged"},
 		{name: "unknown kind under --strict", strict: true, inputs: []string{write("crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")},
 			want: `crd.yaml:1: document 1: no matches for kind "Widget" in version "example.com/v1"`},
 		{name: "namespace mismatch is kubectl's error", inputs: []string{write("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n")},
