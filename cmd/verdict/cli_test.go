@@ -65,6 +65,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "no inputs", args: []string{"check", "-p", pol}, code: 2, stderr: "no manifests given"},
 		{name: "unknown flag", args: []string{"check", "--bogus", "x"}, code: 2, stderr: "unknown flag: --bogus"},
 		{name: "bad manifest", args: []string{"check", "-p", pol, "-"}, stdin: "kind: [\n", code: 2, stderr: "error: -:1: document 1: invalid YAML"},
+		{name: "no object to check", args: []string{"check", "-p", pol, "-"}, stdin: "# nothing\n", code: 2, stderr: "error: no Kubernetes objects in -: nothing was judged"},
+		{name: "no object to mutate", args: []string{"mutate", "-p", pol, "-"}, stdin: "", code: 2, stderr: "error: no Kubernetes objects in -: nothing was mutated"},
 		{name: "bad policy", args: []string{"check", "-p", "-", "testdata/check/fine.yaml"}, stdin: "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: x}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]}\n  validations: [{expression: 'objec.x'}]\n", code: 2, stderr: "spec.validations[0].expression"},
 		{name: "unknown command", args: []string{"chek"}, code: 2, stderr: "unknown command"},
 		{name: "embedded library", args: []string{"check", "testdata/check/fine.yaml"}, code: 0},

@@ -67,6 +67,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(inputs.Documents) == 0 && len(inputs.Errors) == 0 {
+		// As check: an empty pipe must not look like a run that changed nothing.
+		return nil, fmt.Errorf("no Kubernetes objects in %s: nothing was mutated", strings.Join(opts.Inputs, ", "))
+	}
 	op := opts.Operation
 	if op == "" {
 		op = policies.Create
