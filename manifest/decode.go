@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/internal/yamlsubset"
 )
 
 // errNoKind marks a document without kind: skipped when a folder walk found its file, an error
@@ -115,6 +117,11 @@ func decodeDocument(text []byte) (*unstructured.Unstructured, error) {
 	}
 	js := trimmed
 	if trimmed[0] != '{' {
+		// Most manifests are in the plain subset of YAML that yamlsubset reads directly; it hands
+		// everything else (and every error) back to go-yaml.
+		if m, ok := yamlsubset.Decode(text); ok {
+			return object(m)
+		}
 		var err error
 		js, err = yaml.YAMLToJSON(text)
 		if err != nil {
@@ -129,14 +136,18 @@ func decodeDocument(text []byte) (*unstructured.Unstructured, error) {
 	case nil:
 		return nil, nil
 	case map[string]any:
-		obj := &unstructured.Unstructured{Object: m}
-		if err := checkObject(obj); err != nil {
-			return nil, err
-		}
-		return obj, nil
+		return object(m)
 	default:
 		return nil, fmt.Errorf("a manifest must be an object with apiVersion and kind, not a %s", jsonType(v))
 	}
+}
+
+func object(m map[string]any) (*unstructured.Unstructured, error) {
+	obj := &unstructured.Unstructured{Object: m}
+	if err := checkObject(obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 func onlyComments(b []byte) bool {

@@ -222,12 +222,6 @@ func (o *Objects) addRBAC(src Source, d manifest.Document) error {
 	return nil
 }
 
-// decodeStrict converts an object into an API type, refusing unknown fields as kubectl's strict
-// field validation does, and naming the field of a value of the wrong type.
-func decodeStrict(object map[string]any, into any) error {
-	return manifest.ConvertStrict(object, into)
-}
-
 // defaultNamespace puts a namespaced object without a namespace in "default", as kubectl apply does.
 func defaultNamespace(ns *string) {
 	if *ns == "" {
