@@ -44,6 +44,13 @@ var cases = []struct {
 	{"deep compact", "- a: 1\n  b:\n  - c: 2\n    d: [3]\n- e\n", false}, // root must be a mapping
 	{"compact in mapping", "x:\n- a: 1\n  b:\n  - c: 2\n    d: [3]\n- e\n", true},
 	{"unicode", "a: héllo\nb: \"\\u2028\"\n", true},
+	{"quantities", "cpu: 500m\nmemory: 128Mi\nport: 8080/TCP\nv: 1.2.3x\nt: 10:30\nh: 12abc\n", true},
+	{"hex float", "a: 0x1p-2\n", false},
+	{"octal prefix", "a: 0o17\n", false},
+	{"binary", "a: 0b101\n", false},
+	{"version", "a: 1.2.3\n", false},
+	{"exponent", "a: 1e3\n", false},
+	{"date time", "a: 2001-12-14t21:59:43.10Z\n", false},
 	{"big int", "a: 1234567890123456789\n", false},
 	{"float", "a: 1.5\n", false},
 	{"leading zero", "a: 0755\n", false},

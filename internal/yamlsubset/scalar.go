@@ -39,7 +39,14 @@ func scalar(s []byte) (any, bool) {
 	c := s[0]
 	switch {
 	case c >= '0' && c <= '9':
-		return integer(s)
+		if v, ok := integer(s); ok {
+			return v, true
+		}
+		// "500m" and "128Mi" are strings; "0x1f", "1_000", "1e3", "0755" and "2001-12-14" are not.
+		if mayBeNumber(s) {
+			return nil, false
+		}
+		return string(s), true
 	case c == '-':
 		// "-5" is a number; "--flag" and "-v" cannot be one (nor a float or timestamp).
 		if len(s) > 1 && (s[1] == '-' || isLetter(s[1])) {
@@ -79,6 +86,36 @@ func integer(s []byte) (any, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// mayBeNumber says whether go-yaml might read a plain scalar that starts with a digit as something
+// other than a string: a timestamp (it starts with four digits and a dash), an integer with a base
+// prefix, or anything made only of the characters of integers and floats.
+func mayBeNumber(s []byte) bool {
+	if len(s) >= 2 && s[0] == '0' {
+		switch s[1] {
+		case 'x', 'X', 'o', 'O', 'b', 'B':
+			return true
+		}
+	}
+	if len(s) >= 5 && s[4] == '-' && isDigits(s[:4]) {
+		return true
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '+' && c != '-' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s []byte) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // quoted reads a single- or double-quoted scalar that closes on its line, returning the string and
