@@ -1,13 +1,19 @@
 package rbacsim
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // The diff benchmark's worlds: the benchmark model's 25,000 objects plus 2,500 more bindings
@@ -121,4 +127,88 @@ func BenchmarkDiff(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(changes)), "changes")
 	b.ReportMetric(float64(risky), "risky")
+}
+
+var writeDiffWorlds = flag.String("write-diff-worlds", "", "write the diff benchmark's OLD and NEW worlds as old.yaml and new.yaml into this folder (for timing `verdict rbac diff`)")
+
+// writeWorld writes objects as one YAML file in the block style kubectl and kustomize write.
+func writeWorld(tb testing.TB, file string, o *Objects) {
+	tb.Helper()
+	var b bytes.Buffer
+	write := func(obj any, apiVersion, kind string) {
+		data, err := yaml.Marshal(obj)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Fprintf(&b, "---\napiVersion: %s\nkind: %s\n", apiVersion, kind)
+		b.Write(data)
+	}
+	const v = "rbac.authorization.k8s.io/v1"
+	for _, x := range o.ClusterRoles {
+		write(struct {
+			Metadata metav1.ObjectMeta   `json:"metadata"`
+			Rules    []rbacv1.PolicyRule `json:"rules"`
+		}{x.ObjectMeta, x.Rules}, v, "ClusterRole")
+	}
+	for _, x := range o.Roles {
+		write(struct {
+			Metadata metav1.ObjectMeta   `json:"metadata"`
+			Rules    []rbacv1.PolicyRule `json:"rules"`
+		}{x.ObjectMeta, x.Rules}, v, "Role")
+	}
+	for _, x := range o.ClusterRoleBindings {
+		write(struct {
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			RoleRef  rbacv1.RoleRef    `json:"roleRef"`
+			Subjects []rbacv1.Subject  `json:"subjects"`
+		}{x.ObjectMeta, x.RoleRef, x.Subjects}, v, "ClusterRoleBinding")
+	}
+	for _, x := range o.RoleBindings {
+		write(struct {
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			RoleRef  rbacv1.RoleRef    `json:"roleRef"`
+			Subjects []rbacv1.Subject  `json:"subjects"`
+		}{x.ObjectMeta, x.RoleRef, x.Subjects}, v, "RoleBinding")
+	}
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func writeDiffBenchWorlds(tb testing.TB, dir string) (oldFile, newFile string) {
+	oldObjs := diffBenchObjects()
+	oldFile, newFile = filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
+	writeWorld(tb, oldFile, oldObjs)
+	writeWorld(tb, newFile, diffBenchNew(oldObjs))
+	return oldFile, newFile
+}
+
+func TestWriteDiffWorlds(t *testing.T) {
+	if *writeDiffWorlds == "" {
+		t.Skip("only with -write-diff-worlds DIR")
+	}
+	writeDiffBenchWorlds(t, *writeDiffWorlds)
+}
+
+// BenchmarkDiffFiles is `rbac diff old.yaml new.yaml` without the printing: both worlds read from
+// block-style YAML files (27,500 objects each), their models built, and the diff.
+func BenchmarkDiffFiles(b *testing.B) {
+	oldFile, newFile := writeDiffBenchWorlds(b, b.TempDir())
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := 0; i < b.N; i++ {
+		oldObjs, err := ReadPaths([]string{oldFile}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		newObjs, err := ReadPaths([]string{newFile}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if changes := Diff(NewModel(oldObjs), NewModel(newObjs)); len(changes) == 0 {
+			b.Fatal("no changes")
+		}
+	}
+	reportCPU(b, processCPU()-cpu, "diffs")
 }
