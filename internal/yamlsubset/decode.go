@@ -68,7 +68,13 @@ func printable(doc []byte) bool {
 }
 
 func contentLines(doc []byte) []line {
-	out := make([]line, 0, 16)
+	n := 1
+	for _, c := range doc {
+		if c == '\n' {
+			n++
+		}
+	}
+	out := make([]line, 0, n)
 	for len(doc) > 0 {
 		var l []byte
 		l, doc = cut(doc)
@@ -238,7 +244,7 @@ func splitKey(t []byte) (key string, rest []byte, ok bool) {
 			if !plainKey(t[:i]) {
 				return "", nil, false
 			}
-			return string(t[:i]), t[i+1:], true
+			return str(t[:i]), t[i+1:], true
 		}
 		if !isKeyByte(c) {
 			return "", nil, false

@@ -24,19 +24,30 @@ var specials = map[string]any{
 
 type unsupported struct{}
 
+// special says whether a plain scalar that starts with c may be one of specials.
+func special(c byte) bool {
+	switch c {
+	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~', '.', '+', '-', '<':
+		return true
+	}
+	return false
+}
+
 // scalar resolves a plain scalar as go-yaml does, for the forms the subset knows: strings that
 // cannot be read as anything else, decimal integers that fit in int64, booleans and null.
 func scalar(s []byte) (any, bool) {
 	if len(s) == 0 {
 		return nil, false
 	}
-	if v, ok := specials[string(s)]; ok {
-		if _, no := v.(unsupported); no {
-			return nil, false
-		}
-		return v, true
-	}
 	c := s[0]
+	if special(c) {
+		if v, ok := specials[string(s)]; ok {
+			if _, no := v.(unsupported); no {
+				return nil, false
+			}
+			return v, true
+		}
+	}
 	switch {
 	case c >= '0' && c <= '9':
 		if v, ok := integer(s); ok {
@@ -60,7 +71,7 @@ func scalar(s []byte) (any, bool) {
 		}
 		return nil, false
 	case isLetter(c) || c == '_' || c == '/' || c == '$' || c >= utf8.RuneSelf:
-		return string(s), true
+		return str(s), true
 	}
 	return nil, false
 }
@@ -134,7 +145,7 @@ func quoted(t []byte) (string, int, bool) {
 			start = i + 1
 		case c == q:
 			if buf == nil {
-				return string(t[start:i]), i + 1, true
+				return str(t[start:i]), i + 1, true
 			}
 			return string(append(buf, t[start:i]...)), i + 1, true
 		case c == '\\' && q == '"':
@@ -323,7 +334,7 @@ func (f *flow) key() (string, bool) {
 		if !plainKey(f.t[start:f.pos]) {
 			return "", false
 		}
-		k = string(f.t[start:f.pos])
+		k = str(f.t[start:f.pos])
 	}
 	if f.pos+1 >= len(f.t) || f.t[f.pos] != ':' || f.t[f.pos+1] != ' ' {
 		return "", false
