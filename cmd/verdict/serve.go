@@ -153,21 +153,36 @@ func (o *serveOptions) restConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
+// run serves until ctx is done. Every line serve writes is a JSON log line: the servers' own error
+// logs (TLS handshake and connection errors go through the standard log package) and the error
+// that stops it.
 func (o *serveOptions) run(ctx context.Context) error {
-	log := newLogger(o.streams, o.verbosity)
+	zl := newZapLogger(o.streams, o.verbosity)
+	log := zapr.NewLogger(zl)
 	ctrllog.SetLogger(log)
+	if restore, err := zap.RedirectStdLogAt(zl.Named("http"), zapcore.ErrorLevel); err == nil {
+		defer restore()
+	}
+	if err := o.serve(ctx, log); err != nil {
+		log.Error(err, "serve stopped")
+		return withCode(exitBadInput, nil)
+	}
+	return nil
+}
+
+func (o *serveOptions) serve(ctx context.Context, log logr.Logger) error {
 	certFile, keyFile, err := o.certificate(log)
 	if o.tempCertDir != "" {
 		defer os.RemoveAll(o.tempCertDir) // a folder serve made is serve's to remove
 	}
 	if err != nil {
-		return withCode(exitBadInput, err)
+		return err
 	}
 	var cluster *webhook.ClusterOptions
 	if o.readsCluster() {
 		cfg, err := o.restConfig()
 		if err != nil {
-			return withCode(exitBadInput, err)
+			return err
 		}
 		cluster = &webhook.ClusterOptions{Config: cfg, Sync: o.syncKinds}
 	}
@@ -178,7 +193,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 		Cluster: cluster,
 	})
 	if err != nil {
-		return withCode(exitBadInput, err)
+		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -186,7 +201,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Run(ctx); err != nil {
-		return withCode(exitBadInput, err)
+		return err
 	}
 	return nil
 }
@@ -222,10 +237,9 @@ func fileExists(p string) bool {
 	return err == nil && !info.IsDir()
 }
 
-// newLogger logs JSON lines to the error stream through zap; verbosity v enables logr's V(v).
-func newLogger(streams IOStreams, v int) logr.Logger {
+// newZapLogger logs JSON lines to the error stream; verbosity v enables logr's V(v) through zapr.
+func newZapLogger(streams IOStreams, v int) *zap.Logger {
 	cfg := zap.NewProductionEncoderConfig()
 	cfg.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(cfg), zapcore.AddSync(streams.ErrOut), zapcore.Level(-v))
-	return zapr.NewLogger(zap.New(core))
+	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(cfg), zapcore.Lock(zapcore.AddSync(streams.ErrOut)), zapcore.Level(-v)))
 }
