@@ -2,6 +2,7 @@ package policies
 
 import (
 	"sort"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,11 +23,21 @@ const NamespaceNameLabel = "kubernetes.io/metadata.name"
 type Store struct {
 	byKind map[schema.GroupVersionKind]cache.Indexer
 	order  []*unstructured.Unstructured
+	// namespaces are the Namespaces added, typed once; implied holds those made up for names that no
+	// Namespace among the inputs has. Either way a name gives the same object every time, so that
+	// what policies derive from a namespace can be kept per object.
+	namespaces map[string]typedNamespace
+	implied    sync.Map // name → *corev1.Namespace
+}
+
+type typedNamespace struct {
+	ns  *corev1.Namespace
+	err error
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{byKind: map[schema.GroupVersionKind]cache.Indexer{}}
+	return &Store{byKind: map[schema.GroupVersionKind]cache.Indexer{}, namespaces: map[string]typedNamespace{}}
 }
 
 // Add stores obj, replacing an object of the same kind, namespace and name. A Namespace gets the
@@ -35,6 +46,14 @@ func (s *Store) Add(obj *unstructured.Unstructured) {
 	gvk := obj.GroupVersionKind()
 	if gvk.Group == "" && gvk.Kind == "Namespace" {
 		obj = WithNamespaceNameLabel(obj)
+		if gvk.Version == "v1" {
+			ns := &corev1.Namespace{}
+			err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, ns)
+			if err != nil {
+				ns, err = nil, apierrors.NewInternalError(err)
+			}
+			s.namespaces[obj.GetName()] = typedNamespace{ns, err}
+		}
 	}
 	idx, ok := s.byKind[gvk]
 	if !ok {
@@ -109,20 +128,18 @@ func sortObjects(objs []runtime.Object) {
 // label the API server gives every namespace: in CI a manifest's namespace is rarely among the inputs,
 // and the API server would refuse the object if it did not exist.
 func (s *Store) Namespace(name string) (*corev1.Namespace, error) {
-	if idx, ok := s.byKind[schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}]; ok {
-		if item, exists, _ := idx.GetByKey(name); exists {
-			ns := &corev1.Namespace{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(item.(*unstructured.Unstructured).Object, ns); err != nil {
-				return nil, apierrors.NewInternalError(err)
-			}
-			return ns, nil
-		}
+	if t, ok := s.namespaces[name]; ok {
+		return t.ns, t.err
+	}
+	if ns, ok := s.implied.Load(name); ok {
+		return ns.(*corev1.Namespace), nil
 	}
 	ns := &corev1.Namespace{}
 	ns.APIVersion, ns.Kind = "v1", "Namespace"
 	ns.Name = name
 	ns.Labels = map[string]string{NamespaceNameLabel: name}
-	return ns, nil
+	got, _ := s.implied.LoadOrStore(name, ns)
+	return got.(*corev1.Namespace), nil
 }
 
 // NamespaceLister adapts the store to client-go's NamespaceLister, for the API server's matchers.

@@ -2,6 +2,7 @@ package gatekeeper
 
 import (
 	"encoding/json"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,15 +33,18 @@ func gkRequest(req *policies.Request) *policies.Request {
 // AdmissionRequest as it marshals to JSON (omitting what it omits), plus namespaceObject (Gatekeeper
 // 3.23's: the namespace of the request as JSON, or null; gator passes none) and, unless as gator test, _unstable with
 // unstable (the namespace, for templates that read _unstable.namespace) when it is not nil.
-func reviewMap(req *policies.Request, unstable, namespaceObject *corev1.Namespace, gatorTest bool) map[string]any {
+func reviewMap(req *policies.Request, unstable, namespaceObject *corev1.Namespace, gatorTest bool, forms *namespaceForms) map[string]any {
 	m := requestMap(req)
-	m["namespaceObject"] = namespaceMap(namespaceObject)
+	m["namespaceObject"] = nil
+	if namespaceObject != nil {
+		m["namespaceObject"] = forms.get(namespaceObject).json
+	}
 	if gatorTest {
 		return m
 	}
 	u := map[string]any{}
 	if unstable != nil {
-		if ns, err := runtime.DefaultUnstructuredConverter.ToUnstructured(unstable); err == nil {
+		if ns := forms.get(unstable).unstructured; ns != nil {
 			u["namespace"] = ns
 		}
 	}
@@ -48,12 +52,47 @@ func reviewMap(req *policies.Request, unstable, namespaceObject *corev1.Namespac
 	return m
 }
 
+// namespaceForms remembers the two forms of each Namespace that reviews carry: every review of a
+// namespace's objects has them, and converting the Namespace each time was a tenth of judging an
+// object. Namespaces come from a Store or an informer's cache, which hold one object per version of a
+// namespace; the cache is emptied when it reaches maxNamespaceForms, so a long-running webhook
+// whose namespaces change keeps a bounded number.
+type namespaceForms struct {
+	mu    sync.RWMutex
+	forms map[*corev1.Namespace]namespaceForm
+}
+
+type namespaceForm struct {
+	json         map[string]any // util.NamespaceToMap's: the Namespace marshalled to JSON
+	unstructured map[string]any // the Namespace through the unstructured converter
+}
+
+const maxNamespaceForms = 4096
+
+// The maps returned are shared by every review of the namespace: nothing may change them.
+func (c *namespaceForms) get(ns *corev1.Namespace) namespaceForm {
+	c.mu.RLock()
+	f, ok := c.forms[ns]
+	c.mu.RUnlock()
+	if ok {
+		return f
+	}
+	f.json = namespaceMap(ns)
+	if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ns); err == nil {
+		f.unstructured = u
+	}
+	c.mu.Lock()
+	if c.forms == nil || len(c.forms) >= maxNamespaceForms {
+		c.forms = map[*corev1.Namespace]namespaceForm{}
+	}
+	c.forms[ns] = f
+	c.mu.Unlock()
+	return f
+}
+
 // namespaceMap is a Namespace as Gatekeeper passes it to its drivers (util.NamespaceToMap: the
 // Namespace marshalled to JSON), or nil.
-func namespaceMap(ns *corev1.Namespace) any {
-	if ns == nil {
-		return nil
-	}
+func namespaceMap(ns *corev1.Namespace) map[string]any {
 	data, err := json.Marshal(ns)
 	if err != nil {
 		return nil

@@ -53,6 +53,7 @@ type Options struct {
 type Set struct {
 	templates  []*compiledTemplate
 	namespaces NamespaceGetter
+	forms      *namespaceForms
 }
 
 type compiledTemplate struct {
@@ -90,7 +91,7 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 	if opts.EnforcementPoint == "" {
 		opts.EnforcementPoint = WebhookEnforcementPoint
 	}
-	s := &Set{namespaces: opts.Namespaces}
+	s := &Set{namespaces: opts.Namespaces, forms: &namespaceForms{}}
 	if s.namespaces == nil && opts.Store != nil {
 		s.namespaces = opts.Store
 	}
@@ -242,7 +243,7 @@ func (s *Set) prepare(ctx context.Context, inventory []*unstructured.Unstructure
 // namespaces is not nil, that finds namespaces there. Nothing is compiled again; only the Rego queries
 // are prepared again.
 func (s *Set) WithInventory(ctx context.Context, inventory []*unstructured.Unstructured, namespaces NamespaceGetter) (*Set, error) {
-	c := &Set{namespaces: s.namespaces, templates: make([]*compiledTemplate, len(s.templates))}
+	c := &Set{namespaces: s.namespaces, forms: &namespaceForms{}, templates: make([]*compiledTemplate, len(s.templates))}
 	if namespaces != nil {
 		c.namespaces = namespaces
 	}
@@ -283,6 +284,7 @@ type evaluation struct {
 	review    map[string]any
 	reviewNS  bool // review was built with the namespace
 	versioned *admission.VersionedAttributes
+	forms     *namespaceForms
 }
 
 // reviewValue is input.review; withNamespace adds _unstable.namespace.
@@ -296,7 +298,7 @@ func (e *evaluation) reviewValue(withNamespace bool) map[string]any {
 		if e.nsObject {
 			nsObject = e.ns
 		}
-		e.review = reviewMap(e.req, ns, nsObject, e.gatorTest)
+		e.review = reviewMap(e.req, ns, nsObject, e.gatorTest, e.forms)
 		e.reviewNS = withNamespace
 	}
 	return e.review
@@ -330,7 +332,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 	if gatorTest {
 		req = gatorTestRequest(req)
 	}
-	e := &evaluation{req: gkRequest(req), gatorTest: gatorTest, nsObject: isStore}
+	e := &evaluation{req: gkRequest(req), gatorTest: gatorTest, nsObject: isStore, forms: s.forms}
 	if s.namespaces != nil && (req.Namespace != "" || e.gatorTest) {
 		ns, err := s.namespaces.Namespace(req.Namespace)
 		if err != nil {
