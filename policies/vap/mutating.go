@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
-	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
@@ -377,12 +376,7 @@ func (s *Set) Mutate(ctx context.Context, req *policies.Request) MutationResult 
 }
 
 func (s *Set) dispatchMutations(ctx context.Context, a admission.Attributes) error {
-	d := mutating.NewDispatcher(vcel.NoAuthorizer, matching.NewMatcher(s.store.NamespaceLister(), nil), s.converters)
-	hooks := make([]mutating.PolicyHook, len(s.mutating))
-	for i, h := range s.mutating {
-		hooks[i] = *h
-	}
-	return d.Dispatch(ctx, a, vcel.ObjectInterfaces, hooks)
+	return s.dispatcher.Dispatch(ctx, a, vcel.ObjectInterfaces, s.hooks)
 }
 
 // mutationFindings turns the dispatcher's refusal into findings, one per cause. kube-apiserver words

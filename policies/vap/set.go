@@ -14,6 +14,7 @@ import (
 	admissionauthorizer "k8s.io/apiserver/pkg/admission/plugin/authorizer"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
@@ -27,6 +28,10 @@ type Set struct {
 	matcher    generic.PolicyMatcher
 	store      *policies.Store
 	converters typeConverters
+	// dispatcher and hooks run the mutating policies; prepared once, as kube-apiserver's plugin
+	// keeps one dispatcher for every request.
+	dispatcher generic.Dispatcher[mutating.PolicyHook]
+	hooks      []mutating.PolicyHook
 }
 
 // Options are what compilation needs besides the policy documents.
@@ -129,6 +134,11 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 		var cwarnings []string
 		s.converters.crds, cwarnings = crdConverters(opts.CRDs)
 		warnings = append(warnings, cwarnings...)
+		s.dispatcher = mutating.NewDispatcher(vcel.NoAuthorizer, matching.NewMatcher(opts.Store.NamespaceLister(), nil), s.converters)
+		s.hooks = make([]mutating.PolicyHook, len(mhooks))
+		for i, h := range mhooks {
+			s.hooks[i] = *h
+		}
 	}
 	warnings = append(warnings, mwarnings...)
 	errs = append(errs, merrs...)
