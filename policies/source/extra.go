@@ -1,9 +1,10 @@
-package webhook
+package source
 
 import (
 	"context"
 	"slices"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/verdict-dev/verdict/manifest"
@@ -27,8 +28,8 @@ type Extra struct {
 const ClusterFile = "cluster"
 
 // compile compiles the files' policies with the extra ones. An extra policy that does not compile is
-// left out, and the rest compiled again; an error that names no extra policy fails the load.
-func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Extra) (*bundle.Bundle, []string, error) {
+// left out, logged, and the rest compiled again; an error that names no extra policy fails the load.
+func compile(ctx context.Context, opts bundle.Options, extra *Extra, log logr.Logger) (*bundle.Bundle, []string, error) {
 	if extra == nil {
 		b, err := bundle.Load(ctx, opts)
 		return b, nil, err
@@ -38,7 +39,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 	pols := extra.Policies
 	var skipped []string
 	for {
-		withPolicies, file, err := s.withPolicies(opts, pols)
+		withPolicies, file, err := withPolicies(opts, pols)
 		if err != nil {
 			return nil, skipped, err
 		}
@@ -55,7 +56,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 			if perr, ok := bad[i+1]; ok {
 				msg := "cluster: " + perr.Error()
 				skipped = append(skipped, msg)
-				s.log.Error(perr, "leaving out a cluster policy that does not compile", "policy", describeObject(p))
+				log.Error(perr, "leaving out a cluster policy that does not compile", "policy", describeObject(p))
 				continue
 			}
 			kept = append(kept, p)
@@ -66,7 +67,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 
 // withPolicies adds the policy objects to opts as documents of the file "cluster", and returns that
 // name, as the bundle's errors give it.
-func (s *PolicySet) withPolicies(opts bundle.Options, pols []*unstructured.Unstructured) (bundle.Options, string, error) {
+func withPolicies(opts bundle.Options, pols []*unstructured.Unstructured) (bundle.Options, string, error) {
 	if len(pols) == 0 {
 		return opts, "", nil
 	}
