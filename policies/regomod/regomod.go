@@ -187,6 +187,25 @@ func (in *inputs) get(admission bool) (ast.Value, error) {
 	return in.object, in.objectErr
 }
 
+// FindingKind is what findings of plain Rego modules report as their Kind.
+const FindingKind = "Rego"
+
+func (p *pkg) ref() policies.Ref {
+	return policies.Ref{Policy: p.name, Engine: policies.Rego, Kind: FindingKind}
+}
+
+// Selects lists the packages that judge objects of r: every package with rules, since a plain
+// Rego module has no match rules of its own (it decides in its rules what it looks at).
+func (s *Set) Selects(_ policies.Resource, _ policies.Operation) []policies.Ref {
+	var out []policies.Ref
+	for _, p := range s.packages {
+		if len(p.rules) > 0 {
+			out = append(out, p.ref())
+		}
+	}
+	return out
+}
+
 // Validate evaluates every package's deny, violation and warn rules.
 func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
 	var out policies.Outcome
@@ -202,6 +221,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		}
 		done := policies.Observe(ctx, p.name, policies.Rego)
 		before := len(out.Findings)
+		out.Judged = append(out.Judged, p.ref())
 		for _, r := range p.rules {
 			findings, err := r.eval(ctx, p.name, input)
 			if err != nil {
@@ -246,7 +266,7 @@ func (r *rule) eval(ctx context.Context, pkgName string, input ast.Value) ([]pol
 			}
 			out = append(out, policies.Finding{
 				Policy: pkgName, Engine: policies.Rego, Action: r.action,
-				Message: msg, Details: details, Kind: "Rego",
+				Message: msg, Details: details, Kind: FindingKind,
 				Text: fmt.Sprintf("[%s] %s", pkgName, policies.OneLine(msg)),
 			})
 		}
