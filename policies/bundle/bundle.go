@@ -263,6 +263,14 @@ func (b *Bundle) Selects(r policies.Resource, op policies.Operation) []policies.
 	return append(out, b.rego.Selects(r, op)...)
 }
 
+// Validating lists every validating policy of the bundle with each of its bindings, in the order
+// they judge.
+func (b *Bundle) Validating() []policies.Ref {
+	out := b.vap.Refs()
+	out = append(out, b.gk.Refs()...)
+	return append(out, b.rego.Refs()...)
+}
+
 // IsParam reports whether obj is of a kind some policy takes params of.
 func (b *Bundle) IsParam(obj *unstructured.Unstructured) bool {
 	return b.paramKinds[obj.GroupVersionKind()]

@@ -118,6 +118,19 @@ func TestSelects(t *testing.T) {
 	}
 }
 
+func TestValidating(t *testing.T) {
+	b := loadDocs(t, selectsPolicies, selectsRego)
+	var got []string
+	for _, ref := range b.Validating() {
+		got = append(got, ref.Policy+"/"+ref.Binding)
+	}
+	want := []string{"all-but-secrets/all-but-secrets-in-prod", "create-only/create-only", "replicas/replicas",
+		"k8steam/cluster-scoped", "k8steam/pods-and-configmaps", "plain/"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validating (-want +got):\n%s", diff)
+	}
+}
+
 // TestJudged: the outcome names every pair whose match rules took the request, with findings or not.
 func TestJudged(t *testing.T) {
 	b := loadDocs(t, selectsPolicies, selectsRego)

@@ -17,6 +17,17 @@ func (s *Set) Selects(r policies.Resource, _ policies.Operation) []policies.Ref 
 	if r.Namespaced {
 		obj.SetNamespace("namespace") // any: scope only asks whether there is one
 	}
+	return s.refs(func(c *constraint) bool {
+		return c.match == nil || (c.match.kindsMatch(obj) && c.match.scopeMatch(obj, nil))
+	})
+}
+
+// Refs lists every template with each of its constraints, in the order they judge.
+func (s *Set) Refs() []policies.Ref {
+	return s.refs(func(*constraint) bool { return true })
+}
+
+func (s *Set) refs(keep func(*constraint) bool) []policies.Ref {
 	var out []policies.Ref
 	for _, ct := range s.templates {
 		engine := policies.Rego
@@ -24,7 +35,7 @@ func (s *Set) Selects(r policies.Resource, _ policies.Operation) []policies.Ref 
 			engine = policies.CEL
 		}
 		for _, c := range ct.constraints {
-			if c.match == nil || (c.match.kindsMatch(obj) && c.match.scopeMatch(obj, nil)) {
+			if keep(c) {
 				out = append(out, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Kind: FindingKind})
 			}
 		}

@@ -187,6 +187,16 @@ func (in *inputs) get(admission bool) (ast.Value, error) {
 	return in.object, in.objectErr
 }
 
+// EvalError is an evaluation of a package that failed: its input could not be built, or a rule
+// errs at run time.
+type EvalError struct {
+	Package string
+	Err     error
+}
+
+func (e *EvalError) Error() string { return "package " + e.Package + ": " + e.Err.Error() }
+func (e *EvalError) Unwrap() error { return e.Err }
+
 // FindingKind is what findings of plain Rego modules report as their Kind.
 const FindingKind = "Rego"
 
@@ -196,7 +206,10 @@ func (p *pkg) ref() policies.Ref {
 
 // Selects lists the packages that judge objects of r: every package with rules, since a plain
 // Rego module has no match rules of its own (it decides in its rules what it looks at).
-func (s *Set) Selects(_ policies.Resource, _ policies.Operation) []policies.Ref {
+func (s *Set) Selects(_ policies.Resource, _ policies.Operation) []policies.Ref { return s.Refs() }
+
+// Refs lists every package with rules, in the order they judge.
+func (s *Set) Refs() []policies.Ref {
 	var out []policies.Ref
 	for _, p := range s.packages {
 		if len(p.rules) > 0 {
@@ -216,7 +229,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		}
 		input, err := in.get(p.admission)
 		if err != nil {
-			out.Errors = append(out.Errors, fmt.Errorf("package %s: input: %w", p.name, err))
+			out.Errors = append(out.Errors, &EvalError{Package: p.name, Err: fmt.Errorf("input: %w", err)})
 			continue
 		}
 		done := policies.Observe(ctx, p.name, policies.Rego)
@@ -225,7 +238,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		for _, r := range p.rules {
 			findings, err := r.eval(ctx, p.name, input)
 			if err != nil {
-				out.Errors = append(out.Errors, fmt.Errorf("package %s: rule %s: %w", p.name, r.name, err))
+				out.Errors = append(out.Errors, &EvalError{Package: p.name, Err: fmt.Errorf("rule %s: %w", r.name, err)})
 				continue
 			}
 			out.Findings = append(out.Findings, findings...)

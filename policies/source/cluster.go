@@ -17,8 +17,6 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
-
-	"github.com/verdict-dev/verdict/manifest"
 )
 
 // ClusterOptions say how the policy set reads from a cluster.
@@ -352,20 +350,7 @@ func (c *Cluster) extra(ctx context.Context) (*Extra, error) {
 			return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
 		})
 		for i := range items {
-			obj := &items[i]
-			obj.SetGroupVersionKind(gvk) // a list's items may come without
-			unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
-			if w.roles&rolePolicy != 0 {
-				policy := obj.DeepCopy()
-				unstructured.RemoveNestedField(policy.Object, "status")
-				extra.Policies = append(extra.Policies, policy)
-			}
-			if w.roles&roleObject != 0 {
-				extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects) + 1, Object: obj})
-			}
-			if w.roles&roleInventory != 0 {
-				extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory) + 1, Object: obj})
-			}
+			extra.add(&items[i], gvk, w.roles)
 		}
 	}
 	return extra, nil

@@ -178,7 +178,7 @@ func (s *PolicySet) load(ctx context.Context) error {
 // they were compiled, what was compiled is not known, and it reads them again.
 func (s *PolicySet) read(ctx context.Context) (*bundle.Bundle, []string, *inventory, error) {
 	if len(s.opts.Paths) == 0 {
-		b, skipped, err := compile(ctx, s.opts, s.extra, s.log)
+		b, skipped, err := Compile(ctx, s.opts, s.extra, s.log)
 		return b, skipped, &inventory{}, err
 	}
 	for range readAttempts {
@@ -188,7 +188,7 @@ func (s *PolicySet) read(ctx context.Context) (*bundle.Bundle, []string, *invent
 		}
 		opts := s.opts
 		opts.Paths = before.resolved
-		b, skipped, err := compile(ctx, opts, s.extra, s.log)
+		b, skipped, err := Compile(ctx, opts, s.extra, s.log)
 		after, aerr := takeInventory(s.opts.Paths)
 		if aerr == nil && before.same(after) {
 			return b, skipped, before, err

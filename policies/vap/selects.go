@@ -66,3 +66,14 @@ func rulesTake(m *admissionregistrationv1.MatchResources, a admission.Attributes
 	}
 	return false
 }
+
+// Refs lists every validating policy with each of its bindings, in the order they judge.
+func (s *Set) Refs() []policies.Ref {
+	var out []policies.Ref
+	for _, h := range s.validating {
+		for _, b := range h.bindings {
+			out = append(out, policies.Ref{Policy: h.policy.Name, Binding: b.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
+		}
+	}
+	return out
+}
