@@ -29,7 +29,7 @@ type Options struct {
 	// Policies is the compiled set to judge with.
 	Policies *bundle.Bundle
 	// Discovery tells which kinds the cluster serves; Client lists their objects.
-	Discovery discovery.ServerResourcesInterface
+	Discovery Discovery
 	Client    dynamic.Interface
 	// PageSize is how many objects one list request asks for; DefaultPageSize when zero.
 	PageSize int64
@@ -40,6 +40,14 @@ type Options struct {
 	// Now is the clock of the report's time; time.Now when nil.
 	Now func() time.Time
 }
+
+// Discovery tells which kinds the cluster serves, each in its preferred version, as client-go's
+// discovery client does.
+type Discovery interface {
+	ServerPreferredResources() ([]*metav1.APIResourceList, error)
+}
+
+var _ Discovery = (discovery.DiscoveryInterface)(nil)
 
 // DefaultPageSize is how many objects one list request asks for, as kubectl's --chunk-size.
 const DefaultPageSize = 500

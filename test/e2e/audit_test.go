@@ -38,9 +38,10 @@ func TestAudit(t *testing.T) {
 	objects.apply(t, "gatekeeper-crd.yaml")
 	objects.apply(t, "team-label.yaml")
 	objects.apply(t, "audit/objects.yaml")
-	objects.apply(t, "audit/policies.yaml")
 	verdict := buildVerdict(t)
-	noLatest := filepath.Join("testdata", "cluster", "audit", "no-latest.yaml")
+	noLatest := filepath.Join("testdata", "cluster", "audit", "extra", "no-latest.yaml")
+	judgedNothing(t, env, verdict)
+	objects.apply(t, "audit/policies.yaml")
 
 	out, code, stderr := runAudit(t, verdict, "--kubeconfig", env.Kubeconfig, "-p", noLatest, "-o", "json", "--coverage")
 	if code != 1 {
@@ -100,6 +101,63 @@ func TestAudit(t *testing.T) {
 	t.Logf("audit and check agree on %d findings; audit judged %d objects", len(got.Results), got.Summary.Objects)
 
 	applyReports(t, env, objects, verdict, noLatest)
+	readmeAudit(t, env, verdict)
+}
+
+// judgedNothing: an audit that judges nothing does not pass, whether there is no policy at all
+// (the template alone is no policy) or no object of the kinds the policies take.
+func judgedNothing(t *testing.T, env *controlplane.Env, verdict string) {
+	t.Helper()
+	for _, tc := range []struct {
+		name, stderr string
+		args         []string
+	}{
+		{name: "no policy", stderr: "holds no ValidatingAdmissionPolicy or Gatekeeper constraint verdict reads, and no -p was given"},
+		{name: "no object", stderr: "no object was judged: the cluster of " + env.Kubeconfig,
+			args: []string{"-p", filepath.Join("testdata", "cluster", "audit", "cronjobs.yaml")}},
+	} {
+		out, code, stderr := runAudit(t, verdict, append([]string{"--kubeconfig", env.Kubeconfig}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("%s: exit %d, want 2 with %q\n%s%s", tc.name, code, tc.stderr, out, stderr)
+		}
+	}
+}
+
+// readmeAudit runs the commands of README's "Audit a cluster" section, with the test's kubeconfig
+// and policies: each judges the objects and exits 1 for their denials.
+func readmeAudit(t *testing.T, env *controlplane.Env, verdict string) {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Audit a cluster")
+	_, block, _ := strings.Cut(section, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	var ran int
+	for _, line := range strings.Split(block, "\n") {
+		line, _, _ = strings.Cut(line, " #")
+		args := strings.Fields(line)
+		if len(args) < 2 || args[0] != "verdict" || args[1] != "audit" {
+			continue
+		}
+		for i, a := range args {
+			switch a {
+			case "~/.kube/config":
+				args[i] = env.Kubeconfig
+			case "policies/":
+				args[i] = filepath.Join("testdata", "cluster", "audit", "extra")
+			}
+		}
+		out, code, stderr := runAudit(t, verdict, args[2:]...)
+		if code != 1 || out == "" {
+			t.Errorf("README: %s: exit %d, want 1 with a report\n%s%s", line, code, out, stderr)
+		}
+		ran++
+	}
+	if ran != 3 {
+		t.Errorf("ran %d commands of README's Audit a cluster section, want 3", ran)
+	}
 }
 
 // findings are results as sorted lines: object, policy/binding, action and message.
