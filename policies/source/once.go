@@ -27,15 +27,24 @@ func ReadCluster(ctx context.Context, opts ClusterOptions, files bundle.Options)
 	if err != nil {
 		return nil, fmt.Errorf("reaching the API server at %s: %w", opts.Config.Host, err)
 	}
-	groups, lists, err := disc.ServerGroupsAndResources()
-	if err != nil && len(lists) == 0 {
-		return nil, fmt.Errorf("asking the API server at %s which kinds it serves: %w", opts.Config.Host, err)
-	}
-	kinds := discoverKinds(groups, lists)
 	client, err := dynamic.NewForConfig(opts.Config)
 	if err != nil {
 		return nil, fmt.Errorf("reaching the API server at %s: %w", opts.Config.Host, err)
 	}
+	return readCluster(ctx, disc, client, opts.Config.Host, opts.Sync, files)
+}
+
+// groupsAndResources is the part of discovery that ReadCluster asks.
+type groupsAndResources interface {
+	ServerGroupsAndResources() ([]*metav1.APIGroup, []*metav1.APIResourceList, error)
+}
+
+func readCluster(ctx context.Context, disc groupsAndResources, client dynamic.Interface, host string, sync []schema.GroupVersionKind, files bundle.Options) (*Extra, error) {
+	groups, lists, err := disc.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("asking the API server at %s which kinds it serves: %w", host, err)
+	}
+	kinds := discoverKinds(groups, lists)
 	r := &reader{client: client, kinds: kinds, extra: &Extra{}}
 	// The policies first: the params kinds they name are read next.
 	for _, gvk := range sortedKinds(wantedKinds(kinds, nil, nil), rolePolicy) {
@@ -43,7 +52,7 @@ func ReadCluster(ctx context.Context, opts ClusterOptions, files bundle.Options)
 			return nil, err
 		}
 	}
-	want := wantedKinds(kinds, paramKinds(append(filePolicies(files), r.extra.Policies...)), opts.Sync)
+	want := wantedKinds(kinds, paramKinds(append(filePolicies(files), r.extra.Policies...)), sync)
 	for _, gvk := range sortedKinds(want, roleObject|roleInventory) {
 		if err := r.list(ctx, gvk, want[gvk]&^rolePolicy); err != nil {
 			return nil, err
