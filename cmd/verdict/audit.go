@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -28,8 +29,10 @@ type auditOptions struct {
 	coverage        bool
 	apply           bool
 	progress        bool
+	sync            []string
 	allowedBuiltins []string
 	config          *rest.Config
+	syncKinds       []schema.GroupVersionKind
 }
 
 func newAuditCmd(streams IOStreams) *cobra.Command {
@@ -41,6 +44,7 @@ func newAuditCmd(streams IOStreams) *cobra.Command {
 with the policies the cluster holds (ValidatingAdmissionPolicies and their bindings and params,
 Gatekeeper ConstraintTemplates and constraints, read once as serve --kubeconfig reads them) and those
 of -p. The objects of every kind some policy takes are listed page by page and judged as they come.
+--sync names the kinds that Gatekeeper templates see in data.inventory, read once, as serve --sync.
 
 -o json has the shape of check -o json; -o policyreport prints wgpolicyk8s.io/v1alpha2 PolicyReports
 (one per namespace) and a ClusterPolicyReport, passes included, as Kyverno writes them and
@@ -69,6 +73,7 @@ a policy or object cannot be judged, or nothing at all was judged.`,
 	f.BoolVar(&o.coverage, "coverage", false, "add the kinds no policy takes and the policies that judged no object")
 	f.BoolVar(&o.apply, "apply", false, "write the PolicyReports to the cluster with server-side apply")
 	f.BoolVar(&o.progress, "progress", false, "print a progress line per kind on standard error even when it is not a terminal")
+	f.StringArrayVar(&o.sync, "sync", nil, "kind whose objects Gatekeeper templates see in data.inventory, as GROUP/VERSION/KIND or v1/KIND (repeatable), as serve --sync")
 	f.StringSliceVar(&o.allowedBuiltins, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow")
 	return cmd
 }
@@ -82,6 +87,16 @@ func (o *auditOptions) complete() error {
 	}
 	if slices.Contains(o.policies, "-") {
 		return errors.New("audit reads no policies from standard input")
+	}
+	if o.coverage && o.output == "policyreport" {
+		return errors.New("--coverage is written with -o table or json: a PolicyReport has no place for it")
+	}
+	for _, s := range o.sync {
+		gvk, err := source.ParseKind(s)
+		if err != nil {
+			return fmt.Errorf("--sync %q: %w", s, err)
+		}
+		o.syncKinds = append(o.syncKinds, gvk)
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		&clientcmd.ClientConfigLoadingRules{ExplicitPath: o.kubeconfig},
@@ -98,7 +113,7 @@ func (o *auditOptions) run(cmd *cobra.Command) error {
 	where := fmt.Sprintf("the cluster of %s (%s)", o.kubeconfig, o.config.Host)
 	// Without -p the set is the cluster's alone, which may be empty: that is judged below, by name.
 	files := bundle.Options{Paths: o.policies, AllowedBuiltins: o.allowedBuiltins, AllowEmpty: len(o.policies) == 0}
-	extra, err := source.ReadCluster(ctx, source.ClusterOptions{Config: o.config}, files)
+	extra, err := source.ReadCluster(ctx, source.ClusterOptions{Config: o.config, Sync: o.syncKinds}, files)
 	if err != nil {
 		return withCode(exitBadInput, fmt.Errorf("reading the policies of %s: %w", where, err))
 	}

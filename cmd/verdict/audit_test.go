@@ -41,6 +41,8 @@ func TestAuditBadInput(t *testing.T) {
 	}{
 		{name: "no kubeconfig", args: []string{"audit"}, stderr: []string{"--kubeconfig is required"}},
 		{name: "unknown format", args: []string{"audit", "--kubeconfig", kubeconfig, "-o", "yaml"}, stderr: []string{`--output "yaml": must be one of table, json, policyreport`}},
+		{name: "coverage in a PolicyReport", args: []string{"audit", "--kubeconfig", kubeconfig, "-o", "policyreport", "--coverage"}, stderr: []string{"--coverage is written with -o table or json"}},
+		{name: "bad --sync kind", args: []string{"audit", "--kubeconfig", kubeconfig, "--sync", "Ingress"}, stderr: []string{`--sync "Ingress": want GROUP/VERSION/KIND`}},
 		{name: "policies from stdin", args: []string{"audit", "--kubeconfig", kubeconfig, "-p", "-"}, stderr: []string{"no policies from standard input"}},
 		{name: "missing kubeconfig file", args: []string{"audit", "--kubeconfig", "no/such/file"}, stderr: []string{"--kubeconfig no/such/file: "}},
 		{name: "unknown context", args: []string{"audit", "--kubeconfig", kubeconfig, "--context", "nope"}, stderr: []string{"--kubeconfig " + kubeconfig + ": ", `"nope"`}},
