@@ -30,6 +30,7 @@ type auditOptions struct {
 	apply           bool
 	progress        bool
 	sync            []string
+	chunkSize       int64
 	allowedBuiltins []string
 	config          *rest.Config
 	syncKinds       []schema.GroupVersionKind
@@ -73,6 +74,7 @@ a policy or object cannot be judged, or nothing at all was judged.`,
 	f.BoolVar(&o.coverage, "coverage", false, "add the kinds no policy takes and the policies that judged no object")
 	f.BoolVar(&o.apply, "apply", false, "write the PolicyReports to the cluster with server-side apply")
 	f.BoolVar(&o.progress, "progress", false, "print a progress line per kind on standard error even when it is not a terminal")
+	f.Int64Var(&o.chunkSize, "chunk-size", audit.DefaultPageSize, "list the objects in pages of this many, as kubectl --chunk-size")
 	f.StringArrayVar(&o.sync, "sync", nil, "kind whose objects Gatekeeper templates see in data.inventory, as GROUP/VERSION/KIND or v1/KIND (repeatable), as serve --sync")
 	f.StringSliceVar(&o.allowedBuiltins, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow")
 	return cmd
@@ -87,6 +89,9 @@ func (o *auditOptions) complete() error {
 	}
 	if slices.Contains(o.policies, "-") {
 		return errors.New("audit reads no policies from standard input")
+	}
+	if o.chunkSize <= 0 {
+		return fmt.Errorf("--chunk-size %d: must be a positive number of objects", o.chunkSize)
 	}
 	if o.coverage && o.output == "policyreport" {
 		return errors.New("--coverage is written with -o table or json: a PolicyReport has no place for it")
@@ -135,7 +140,7 @@ func (o *auditOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return withCode(exitBadInput, fmt.Errorf("%s: %w", where, err))
 	}
-	opts := audit.Options{Policies: b, Discovery: disc, Client: client}
+	opts := audit.Options{Policies: b, Discovery: disc, Client: client, PageSize: o.chunkSize}
 	if o.progress || isTerminal(o.streams.ErrOut) {
 		opts.Progress = o.streams.ErrOut
 	}

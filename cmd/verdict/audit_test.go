@@ -42,6 +42,7 @@ func TestAuditBadInput(t *testing.T) {
 		{name: "no kubeconfig", args: []string{"audit"}, stderr: []string{"--kubeconfig is required"}},
 		{name: "unknown format", args: []string{"audit", "--kubeconfig", kubeconfig, "-o", "yaml"}, stderr: []string{`--output "yaml": must be one of table, json, policyreport`}},
 		{name: "coverage in a PolicyReport", args: []string{"audit", "--kubeconfig", kubeconfig, "-o", "policyreport", "--coverage"}, stderr: []string{"--coverage is written with -o table or json"}},
+		{name: "no chunk size", args: []string{"audit", "--kubeconfig", kubeconfig, "--chunk-size", "0"}, stderr: []string{"--chunk-size 0: must be a positive number"}},
 		{name: "bad --sync kind", args: []string{"audit", "--kubeconfig", kubeconfig, "--sync", "Ingress"}, stderr: []string{`--sync "Ingress": want GROUP/VERSION/KIND`}},
 		{name: "policies from stdin", args: []string{"audit", "--kubeconfig", kubeconfig, "-p", "-"}, stderr: []string{"no policies from standard input"}},
 		{name: "missing kubeconfig file", args: []string{"audit", "--kubeconfig", "no/such/file"}, stderr: []string{"--kubeconfig no/such/file: "}},

@@ -77,6 +77,19 @@ func TestAudit(t *testing.T) {
 		t.Errorf("coverage: %+v, want services uncovered and no-cronjobs unused", got.Coverage)
 	}
 
+	// In pages of one object, through the API server's limit and continue, the findings are the same.
+	paged, code, stderr := runAudit(t, verdict, "--kubeconfig", env.Kubeconfig, "-p", noLatest, "-o", "json", "--chunk-size", "1", "--progress")
+	var pagedReport check.Report
+	if err := json.Unmarshal([]byte(paged), &pagedReport); err != nil || code != 1 {
+		t.Fatalf("audit --chunk-size 1: exit %d, %v\n%s", code, err, stderr)
+	}
+	if diff := cmp.Diff(findings(got.Results), findings(pagedReport.Results)); diff != "" || pagedReport.Summary != got.Summary {
+		t.Errorf("audit in pages of one differs (-default +paged):\n%s\n%+v", diff, pagedReport.Summary)
+	}
+	if !strings.Contains(stderr, "audit: listing deployments.apps (kind ") || !strings.Contains(stderr, "audit: done: ") {
+		t.Errorf("--progress printed no progress lines:\n%s", stderr)
+	}
+
 	// verdict check on the same objects and policies, exported as files, judged as UPDATEs.
 	dir := t.TempDir()
 	client, err := dynamic.NewForConfig(env.Config)
