@@ -164,14 +164,14 @@ func (o *auditOptions) finish(cmd *cobra.Command, report *audit.Report, client d
 		}
 		fmt.Fprintf(o.streams.ErrOut, "applied %d reports: %s\n", len(written), strings.Join(written, ", "))
 	}
-	if report.Objects == 0 {
-		return withCode(exitBadInput, fmt.Errorf("no object was judged: %s holds no object of the kinds the policies take", where))
-	}
 	if report.Failed() {
 		for _, e := range report.Check().Errors {
 			fmt.Fprintln(o.streams.ErrOut, "error:", e.String())
 		}
 		return withCode(exitBadInput, nil)
+	}
+	if report.Objects == 0 {
+		return withCode(exitBadInput, fmt.Errorf("no object was judged: %s holds no object of the kinds the policies take", where))
 	}
 	if report.Violations() {
 		return withCode(exitFindings, nil)

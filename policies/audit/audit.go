@@ -56,8 +56,8 @@ const DefaultPageSize = 500
 const ProgressEvery = 1000
 
 // Run lists and judges the objects of every kind some policy takes, page by page, each as it is
-// listed. Its error is a cluster that cannot be asked or listed; an object that cannot be judged
-// is an error entry of the report, and the others are still judged.
+// listed. Its error is a cluster whose kinds cannot be discovered; a kind that cannot be listed
+// and an object that cannot be judged are errors of the report, and the others are still judged.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	lists, err := opts.Discovery.ServerPreferredResources()
 	if err != nil && len(lists) == 0 {
@@ -80,7 +80,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		a.progress("listing %s (kind %d of %d), %d objects judged so far", resourceName(res.Resource), i+1, len(resources), a.report.Objects)
 		if err := a.list(ctx, res); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// A kind this user may not list, or an aggregated API that fails: the others are judged.
+			a.report.Unlisted = append(a.report.Unlisted, err.Error())
+			a.report.Errors++
 		}
 	}
 	for _, ref := range opts.Policies.Validating() {

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -259,5 +261,46 @@ audit: done: 9 objects of 5 kinds judged
 `
 	if diff := cmp.Diff(want, progress.String()); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+}
+
+// forbiddingClient refuses to list one resource, as RBAC refuses a kind the user may not list.
+type forbiddingClient struct {
+	*pagingClient
+	resource string
+}
+
+func (f forbiddingClient) Resource(gvr schema.GroupVersionResource) dynamic.NamespaceableResourceInterface {
+	if gvr.Resource == f.resource {
+		return forbiddenResource{f.pagingClient.Resource(gvr), gvr}
+	}
+	return f.pagingClient.Resource(gvr)
+}
+
+type forbiddenResource struct {
+	dynamic.NamespaceableResourceInterface
+	gvr schema.GroupVersionResource
+}
+
+func (r forbiddenResource) List(context.Context, metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	return nil, apierrors.NewForbidden(r.gvr.GroupResource(), "", errors.New("RBAC: access denied"))
+}
+
+// TestUnlisted: a kind that cannot be listed is an error of the report, naming it, and every other
+// kind is still judged.
+func TestUnlisted(t *testing.T) {
+	b, client := fixture(t)
+	r, err := Run(context.Background(), Options{Policies: b, Discovery: served, Client: forbiddingClient{client, "pods"}, Now: func() time.Time { return auditTime }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Failed() || len(r.Unlisted) != 1 || !strings.HasPrefix(r.Unlisted[0], "listing pods (v1): ") || !strings.Contains(r.Unlisted[0], "forbidden") {
+		t.Errorf("unlisted %q, want pods named with the API server's refusal", r.Unlisted)
+	}
+	if r.Objects != 7 {
+		t.Errorf("judged %d objects, want the 7 that are not pods", r.Objects)
+	}
+	if errs := r.Check().Errors; len(errs) != 1 || errs[0].Message != r.Unlisted[0] {
+		t.Errorf("check-shaped errors %+v, want the unlisted kind", errs)
 	}
 }

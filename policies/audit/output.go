@@ -46,6 +46,9 @@ func (r *Report) Write(w io.Writer, format string, coverage bool) error {
 func (r *Report) Check() *check.Report {
 	out := &check.Report{Results: []check.Result{}, Errors: []check.Error{},
 		Summary: check.Summary{Objects: r.Objects, Denied: r.Denied, Warned: r.Warned, Errors: r.Errors}}
+	for _, u := range r.Unlisted {
+		out.Errors = append(out.Errors, check.Error{File: source.ClusterFile, Message: u})
+	}
 	for _, e := range r.Entries {
 		switch e.Result {
 		case Pass:

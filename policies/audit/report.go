@@ -45,8 +45,11 @@ type Report struct {
 	Entries []Entry
 	// Objects counts the objects judged; Denied and Warned those with a denial or a warning.
 	Objects, Denied, Warned int
-	// Errors counts the error entries: objects that could not be judged, evaluations that failed.
+	// Errors counts the error entries (objects that could not be judged, evaluations that failed)
+	// and the kinds that could not be listed.
 	Errors int
+	// Unlisted are the kinds that could not be listed, each with why; the others were judged.
+	Unlisted []string
 	// Kinds are the kinds listed, with the objects of each, in the order they were listed.
 	Kinds []Kind
 	// Uncovered are the kinds the cluster serves that no policy takes (not listed).
