@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Action is what a finding does to the request.
@@ -57,6 +58,33 @@ type Outcome struct {
 	// Errors are evaluations that failed without a failure policy to decide for them (a Rego rule
 	// that errors at run time). The CLI reports them as bad policies; the webhook fails closed.
 	Errors []error
+	// Judged are the policies (each with its binding) whose match rules took the request and that
+	// judged it, with findings or without: a pair judged without a finding passed (verdict audit
+	// reports those passes).
+	Judged []Ref
+}
+
+// Ref names one policy of a set with what binds it: a ValidatingAdmissionPolicy and its binding, a
+// Gatekeeper template and constraint, or a Rego package and an empty binding, as a Finding names them.
+type Ref struct {
+	Policy  string
+	Binding string
+	Engine  Engine
+	// Kind is the format, as in Finding.Kind.
+	Kind string
+}
+
+// RefOf is the policy and binding that a finding names.
+func RefOf(f Finding) Ref {
+	return Ref{Policy: f.Policy, Binding: f.Binding, Engine: f.Engine, Kind: f.Kind}
+}
+
+// Resource is a kind of object as the API server serves it, for asking a set which of its
+// policies may judge objects of it.
+type Resource struct {
+	Kind       schema.GroupVersionKind
+	Resource   schema.GroupVersionResource
+	Namespaced bool
 }
 
 // Denied reports whether any finding denies the request.
@@ -73,6 +101,7 @@ func (o *Outcome) Denied() bool {
 func (o *Outcome) Merge(other Outcome) {
 	o.Findings = append(o.Findings, other.Findings...)
 	o.Errors = append(o.Errors, other.Errors...)
+	o.Judged = append(o.Judged, other.Judged...)
 	for k, v := range other.AuditAnnotations {
 		if o.AuditAnnotations == nil {
 			o.AuditAnnotations = map[string]string{}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/verdict-dev/verdict/policies/source"
 )
 
 // closedAddr is a loopback address where nothing listens.
@@ -22,7 +24,7 @@ func closedAddr(t *testing.T) string {
 
 func TestClusterUnreachableIsNotReady(t *testing.T) {
 	cfg := &rest.Config{Host: "http://" + closedAddr(t)}
-	r := start(t, func(o *Options) { o.Cluster = &ClusterOptions{Config: cfg} })
+	r := start(t, func(o *Options) { o.Cluster = &source.ClusterOptions{Config: cfg} })
 	var body string
 	waitFor(t, func() bool {
 		var code int
@@ -31,8 +33,8 @@ func TestClusterUnreachableIsNotReady(t *testing.T) {
 			strings.Contains(body, "connection refused")
 	})
 	// Discovery was asked again, and more than one rebuild's time went by: still not ready.
-	attempts := r.srv.Cluster().attempts.Load()
-	waitFor(t, func() bool { return r.srv.Cluster().attempts.Load() >= attempts+2 })
+	attempts := r.srv.Cluster().Attempts()
+	waitFor(t, func() bool { return r.srv.Cluster().Attempts() >= attempts+2 })
 	if code, body := get(t, "http://"+r.health+"/readyz?verbose"); code != 500 || strings.Contains(body, "[+]cluster-policies ok") {
 		t.Errorf("/readyz with an API server that cannot be reached: %d\n%s", code, body)
 	}

@@ -4,15 +4,10 @@
 // engine-neutral policies.Request and the bundle's findings and patches back into an
 // AdmissionResponse; it knows nothing of which engine decided.
 //
-// The policy set is swapped atomically on reload (a request sees the old set or the new one, never a
-// mix); /readyz fails until the first set is compiled. A reload that would weaken the set in force (no
-// policy, a file or Rego package lost) fails like one that does not compile: the set in force keeps
-// serving and /readyz says why. Requests are bounded (read deadline, body size, bytes in flight) and
-// those that cannot be read get a 4xx with a message that says what is wrong; a policy that fails to
-// evaluate, or a panic, denies (fails closed), and the API server's failurePolicy governs only what it
-// cannot reach.
-//
-// With a ClusterSource (verdict serve --kubeconfig or --from-cluster), the set also holds the
-// admission policies, Gatekeeper templates and constraints the cluster stores, with its Namespaces,
-// params and data.inventory read from a controller-runtime cache, and is loaded again when they change.
+// Where the policies come from (files with watching and reload, a cluster with informers) is package
+// policies/source: the server serves the set in force of a source.PolicySet, and /readyz fails until
+// the first set is compiled (and, with a source.Cluster, until the cluster's policies were read once).
+// Requests are bounded (read deadline, body size, bytes in flight) and those that cannot be read get
+// a 4xx with a message that says what is wrong; a policy that fails to evaluate, or a panic, denies
+// (fails closed), and the API server's failurePolicy governs only what it cannot reach.
 package webhook

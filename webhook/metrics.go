@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/source"
 )
 
 // Metrics are the server's Prometheus metrics.
@@ -71,6 +72,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.Requests, m.Latency, m.PolicyLatency, m.Findings, m.EvaluationErrors, m.Panics, m.Generation, m.Reloads, m.ReloadFailures, m.Policies)
 	return m
 }
+
+// Loaded counts a load of the policy set that put it in force (source.LoadObserver).
+func (m *Metrics) Loaded(generation int64, policies int) {
+	m.Reloads.WithLabelValues("success").Inc()
+	m.Generation.Set(float64(generation))
+	m.Policies.Set(float64(policies))
+}
+
+// LoadFailed counts a load of the policy set that failed, by reason (source.LoadObserver).
+func (m *Metrics) LoadFailed(reason string) {
+	m.Reloads.WithLabelValues("failure").Inc()
+	m.ReloadFailures.WithLabelValues(reason).Inc()
+}
+
+var _ source.LoadObserver = (*Metrics)(nil)
 
 func (m *Metrics) observe(kind Kind, decision string, d time.Duration) {
 	if m == nil {

@@ -21,6 +21,7 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/source"
 )
 
 // Options configure the server.
@@ -43,8 +44,8 @@ type Options struct {
 	// policy is an error at start and a failed reload later.
 	AllowEmpty bool
 	// Cluster, when set, adds the policies, params, Namespaces and inventory of a cluster to those of
-	// Policies (see ClusterSource).
-	Cluster *ClusterOptions
+	// Policies (see source.Cluster).
+	Cluster *source.ClusterOptions
 	// ReadTimeout bounds the time from the start of a request to the end of its body;
 	// DefaultReadTimeout when zero.
 	ReadTimeout time.Duration
@@ -57,12 +58,12 @@ type Options struct {
 // Server is a running admission server.
 type Server struct {
 	opts     Options
-	policies *PolicySet
+	policies *source.PolicySet
 	metrics  *Metrics
 	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
-	cluster  *ClusterSource // nil without Options.Cluster
-	inFlight *InFlight      // shared by /validate and /mutate
+	cluster  *source.Cluster // nil without Options.Cluster
+	inFlight *InFlight       // shared by /validate and /mutate
 }
 
 // New prepares a server: it registers its metrics and reads the certificate.
@@ -83,25 +84,27 @@ func New(opts Options) (*Server, error) {
 		opts:     opts,
 		metrics:  metrics,
 		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
-		policies: NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
+		policies: source.NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
 		inFlight: NewInFlight(cmp.Or(opts.MaxInFlightBytes, DefaultInFlightBytes)),
 	}
-	s.policies.allowEmpty = opts.AllowEmpty
+	if opts.AllowEmpty {
+		s.policies.AllowEmpty()
+	}
 	if opts.Cluster != nil {
 		if opts.Cluster.Config == nil {
 			return nil, errors.New("reading policies from a cluster needs a client configuration")
 		}
-		s.cluster = NewClusterSource(*opts.Cluster, s.policies, opts.Log.WithName("cluster"))
+		s.cluster = source.NewCluster(*opts.Cluster, s.policies, opts.Log.WithName("cluster"))
 	}
 	return s, nil
 }
 
 // Policies returns the server's policy set.
-func (s *Server) Policies() *PolicySet { return s.policies }
+func (s *Server) Policies() *source.PolicySet { return s.policies }
 
 // Cluster returns the server's cluster source, or nil when it reads no cluster.
-func (s *Server) Cluster() *ClusterSource { return s.cluster }
+func (s *Server) Cluster() *source.Cluster { return s.cluster }
 
 // Handlers returns the webhook handlers by path, for tests and for other muxes.
 func (s *Server) Handlers() map[string]http.Handler {

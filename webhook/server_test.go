@@ -18,6 +18,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/source"
 )
 
 func freePort(t *testing.T) string {
@@ -118,6 +119,13 @@ func writePolicy(t *testing.T, path, max string) {
 	}
 }
 
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -200,7 +208,7 @@ func TestHotReload(t *testing.T) {
 	if err := os.WriteFile(r.policyFile, []byte("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: x}\nspec: {validations: [{expression: 'objec'}]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(4 * reloadDelay)
+	time.Sleep(4 * source.ReloadDelay)
 	if r.srv.Policies().Generation() != 2 || !r.admit(t, 6) || r.admit(t, 11) {
 		t.Fatal("a broken reload changed the policy set in force")
 	}

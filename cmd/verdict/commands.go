@@ -11,5 +11,6 @@ func subcommands(streams IOStreams) []*cobra.Command {
 		newVersionCmd(streams),
 		newRBACCmd(streams),
 		newVerifyCmd(streams),
+		newAuditCmd(streams),
 	}
 }

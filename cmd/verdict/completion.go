@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdict-dev/verdict/manifest"
+	"github.com/verdict-dev/verdict/policies/audit"
 	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/mutate"
 	"github.com/verdict-dev/verdict/policies/verify"
@@ -20,6 +21,7 @@ var outputFormats = map[string][]string{
 	"verdict check":   check.Formats,
 	"verdict mutate":  mutate.Formats,
 	"verdict verify":  verify.Formats,
+	"verdict audit":   audit.Formats,
 	"verdict version": {"text", "json"},
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/library"
+	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/webhook"
 )
 
@@ -117,7 +118,7 @@ func (o *serveOptions) validate() error {
 		return errors.New("give either --cert-dir or --tls-cert and --tls-key, not both")
 	}
 	for _, s := range o.sync {
-		gvk, err := webhook.ParseKind(s)
+		gvk, err := source.ParseKind(s)
 		if err != nil {
 			return fmt.Errorf("--sync %q: %w", s, err)
 		}
@@ -178,13 +179,13 @@ func (o *serveOptions) serve(ctx context.Context, log logr.Logger) error {
 	if err != nil {
 		return err
 	}
-	var cluster *webhook.ClusterOptions
+	var cluster *source.ClusterOptions
 	if o.readsCluster() {
 		cfg, err := o.restConfig()
 		if err != nil {
 			return err
 		}
-		cluster = &webhook.ClusterOptions{Config: cfg, Sync: o.syncKinds}
+		cluster = &source.ClusterOptions{Config: cfg, Sync: o.syncKinds}
 	}
 	srv, err := webhook.New(webhook.Options{
 		Addr: o.addr, CertFile: certFile, KeyFile: keyFile, ClientCAFile: o.clientCA, HTTP2: o.http2,

@@ -26,7 +26,8 @@ type Options struct {
 	// Paths are files and folders of policies; "-" is Stdin. Empty means the embedded library.
 	Paths []string
 	Stdin io.Reader
-	// Library is the policy set used when Paths is empty.
+	// Library is the policy set used when Paths is empty. Without it (nil), the set is Policies alone:
+	// none is an error unless AllowEmpty.
 	Library fs.FS
 	// Objects are further objects the policies may read: params, Namespaces and CRDs among the
 	// inputs of `verdict check`.
@@ -160,6 +161,9 @@ func isPolicyKind(d manifest.Document) bool {
 func readPolicies(opts Options) (*source, error) {
 	if len(opts.Paths) == 0 {
 		if opts.Library == nil {
+			if len(opts.Policies) > 0 || opts.AllowEmpty {
+				return &source{}, nil // the further Policies only (verdict audit's, from a cluster)
+			}
 			return nil, errors.New("no policies: give --policies or build with the embedded library")
 		}
 		return readFS(opts.Library)
@@ -248,6 +252,23 @@ func (b *Bundle) Validate(ctx context.Context, req *policies.Request) policies.O
 	out.Merge(b.gk.Validate(ctx, req))
 	out.Merge(b.rego.Validate(ctx, req))
 	return out
+}
+
+// Selects lists the validating policies of the bundle, each with its binding, whose match rules take
+// requests of op on objects of r by their kind (see each format's Selects): those that may judge
+// some object of r. A plain Rego module takes every kind.
+func (b *Bundle) Selects(r policies.Resource, op policies.Operation) []policies.Ref {
+	out := b.vap.Selects(r, op)
+	out = append(out, b.gk.Selects(r, op)...)
+	return append(out, b.rego.Selects(r, op)...)
+}
+
+// Validating lists every validating policy of the bundle with each of its bindings, in the order
+// they judge.
+func (b *Bundle) Validating() []policies.Ref {
+	out := b.vap.Refs()
+	out = append(out, b.gk.Refs()...)
+	return append(out, b.rego.Refs()...)
 }
 
 // IsParam reports whether obj is of a kind some policy takes params of.

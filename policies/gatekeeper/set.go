@@ -360,6 +360,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			if !ok {
 				continue
 			}
+			out.Judged = append(out.Judged, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Kind: FindingKind})
 			if ct.cel != nil {
 				ct.record(&out, c, ct.cel.eval(ctx, e.versionedAttributes(), c))
 			}

@@ -187,6 +187,38 @@ func (in *inputs) get(admission bool) (ast.Value, error) {
 	return in.object, in.objectErr
 }
 
+// EvalError is an evaluation of a package that failed: its input could not be built, or a rule
+// errs at run time.
+type EvalError struct {
+	Package string
+	Err     error
+}
+
+func (e *EvalError) Error() string { return "package " + e.Package + ": " + e.Err.Error() }
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// FindingKind is what findings of plain Rego modules report as their Kind.
+const FindingKind = "Rego"
+
+func (p *pkg) ref() policies.Ref {
+	return policies.Ref{Policy: p.name, Engine: policies.Rego, Kind: FindingKind}
+}
+
+// Selects lists the packages that judge objects of r: every package with rules, since a plain
+// Rego module has no match rules of its own (it decides in its rules what it looks at).
+func (s *Set) Selects(_ policies.Resource, _ policies.Operation) []policies.Ref { return s.Refs() }
+
+// Refs lists every package with rules, in the order they judge.
+func (s *Set) Refs() []policies.Ref {
+	var out []policies.Ref
+	for _, p := range s.packages {
+		if len(p.rules) > 0 {
+			out = append(out, p.ref())
+		}
+	}
+	return out
+}
+
 // Validate evaluates every package's deny, violation and warn rules.
 func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outcome {
 	var out policies.Outcome
@@ -197,15 +229,16 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 		}
 		input, err := in.get(p.admission)
 		if err != nil {
-			out.Errors = append(out.Errors, fmt.Errorf("package %s: input: %w", p.name, err))
+			out.Errors = append(out.Errors, &EvalError{Package: p.name, Err: fmt.Errorf("input: %w", err)})
 			continue
 		}
 		done := policies.Observe(ctx, p.name, policies.Rego)
 		before := len(out.Findings)
+		out.Judged = append(out.Judged, p.ref())
 		for _, r := range p.rules {
 			findings, err := r.eval(ctx, p.name, input)
 			if err != nil {
-				out.Errors = append(out.Errors, fmt.Errorf("package %s: rule %s: %w", p.name, r.name, err))
+				out.Errors = append(out.Errors, &EvalError{Package: p.name, Err: fmt.Errorf("rule %s: %w", r.name, err)})
 				continue
 			}
 			out.Findings = append(out.Findings, findings...)
@@ -246,7 +279,7 @@ func (r *rule) eval(ctx context.Context, pkgName string, input ast.Value) ([]pol
 			}
 			out = append(out, policies.Finding{
 				Policy: pkgName, Engine: policies.Rego, Action: r.action,
-				Message: msg, Details: details, Kind: "Rego",
+				Message: msg, Details: details, Kind: FindingKind,
 				Text: fmt.Sprintf("[%s] %s", pkgName, policies.OneLine(msg)),
 			})
 		}

@@ -81,6 +81,7 @@ func (s *Set) validate(ctx context.Context, h *validatingHook, a admission.Attri
 		if !matches {
 			continue
 		}
+		out.Judged = append(out.Judged, policies.Ref{Policy: policy.Name, Binding: binding.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
 		params, err := h.collectParams(binding, a.GetNamespace())
 		if err != nil {
 			configError(err, binding)

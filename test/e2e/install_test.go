@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
 )
@@ -140,7 +141,7 @@ func TestInstall(t *testing.T) {
 	addr, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
 	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
 		Policies: bundle.Options{Paths: []string{policyDir}},
-		Cluster:  &webhook.ClusterOptions{Config: as, Rediscover: time.Second},
+		Cluster:  &source.ClusterOptions{Config: as, Rediscover: time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
 )
@@ -57,7 +58,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	addr, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
 	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
 		Policies: bundle.Options{Paths: []string{filepath.Join("testdata", "cluster", "policies")}},
-		Cluster:  &webhook.ClusterOptions{Config: cfg, Sync: []schema.GroupVersionKind{ingressKind}, Rediscover: time.Second},
+		Cluster:  &source.ClusterOptions{Config: cfg, Sync: []schema.GroupVersionKind{ingressKind}, Rediscover: time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package webhook
+package source
 
 import (
 	"errors"
@@ -22,6 +22,8 @@ var namespaceKind = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
 type discovered struct {
 	// served holds every kind in every version served.
 	served map[schema.GroupVersionKind]bool
+	// resources name the resource of each kind served.
+	resources map[schema.GroupVersionKind]schema.GroupVersionResource
 	// policies are the policy kinds to watch, each in the first version of its group (the preferred
 	// one first) that serves it and that verdict reads.
 	policies []schema.GroupVersionKind
@@ -29,7 +31,7 @@ type discovered struct {
 
 // discoverKinds reads discovery's answer. groups give the order of each group's versions.
 func discoverKinds(groups []*metav1.APIGroup, lists []*metav1.APIResourceList) discovered {
-	d := discovered{served: map[schema.GroupVersionKind]bool{}}
+	d := discovered{served: map[schema.GroupVersionKind]bool{}, resources: map[schema.GroupVersionKind]schema.GroupVersionResource{}}
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
 		if err != nil {
@@ -40,6 +42,7 @@ func discoverKinds(groups []*metav1.APIGroup, lists []*metav1.APIResourceList) d
 				continue // a subresource
 			}
 			d.served[gv.WithKind(r.Kind)] = true
+			d.resources[gv.WithKind(r.Kind)] = gv.WithResource(r.Name)
 		}
 	}
 	picked := map[schema.GroupKind]bool{}

@@ -1,4 +1,4 @@
-package webhook
+package source
 
 import (
 	"context"
@@ -26,7 +26,7 @@ type PolicySet struct {
 	opts       bundle.Options
 	allowEmpty bool
 	log        logr.Logger
-	metrics    *Metrics
+	observer   LoadObserver
 
 	current    atomic.Pointer[bundle.Bundle]
 	generation atomic.Int64
@@ -42,13 +42,26 @@ type PolicySet struct {
 	files   *inventory
 }
 
-// NewPolicySet returns a set that loads with opts. Call Load before serving.
-func NewPolicySet(opts bundle.Options, log logr.Logger, metrics *Metrics) *PolicySet {
+// LoadObserver is told of every load of a PolicySet: the webhook's metrics count them.
+type LoadObserver interface {
+	// Loaded is told of a load that put a set in force: its generation and its number of policies.
+	Loaded(generation int64, policies int)
+	// LoadFailed is told of a load that failed, with its reason (one of the Fail constants).
+	LoadFailed(reason string)
+}
+
+// NewPolicySet returns a set that loads with opts and tells obs (which may be nil) of every load.
+// Call Load before serving.
+func NewPolicySet(opts bundle.Options, log logr.Logger, obs LoadObserver) *PolicySet {
 	// The set judges emptiness itself, after the cluster's policies are added and against the set
 	// in force (allowEmpty), so the bundle must not refuse an empty folder first.
 	opts.AllowEmpty = true
-	return &PolicySet{opts: opts, log: log, metrics: metrics, watching: make(chan struct{})}
+	return &PolicySet{opts: opts, log: log, observer: obs, watching: make(chan struct{})}
 }
+
+// AllowEmpty lets the set load, and reload, with no policy at all; without it, a set of no policy
+// fails to load. Call it before the first Load.
+func (s *PolicySet) AllowEmpty() { s.allowEmpty = true }
 
 // Watching is closed once Watch watches the policy files (or has found there is nothing to watch).
 func (s *PolicySet) Watching() <-chan struct{} { return s.watching }
@@ -105,12 +118,12 @@ func (s *PolicySet) Skipped() []string {
 	return slices.Clone(s.skipped)
 }
 
-// The reasons of failed loads, as the reload failures metric counts them.
+// The reasons of failed loads, as LoadObserver.LoadFailed is told them.
 const (
-	failCompile  = "compile"  // the policies do not compile, or cannot be read
-	failEmpty    = "empty"    // no policy at all
-	failLost     = "lost"     // a file or Rego package of the set in force is gone
-	failChanging = "changing" // the files kept changing while they were read
+	FailCompile  = "compile"  // the policies do not compile, or cannot be read
+	FailEmpty    = "empty"    // no policy at all
+	FailLost     = "lost"     // a file or Rego package of the set in force is gone
+	FailChanging = "changing" // the files kept changing while they were read
 )
 
 // loadError is a failed load and its reason.
@@ -134,13 +147,12 @@ func (s *PolicySet) load(ctx context.Context) error {
 	if err != nil {
 		msg := err.Error()
 		s.lastErr.Store(&msg)
-		reason := failCompile
+		reason := FailCompile
 		if le, ok := errors.AsType[*loadError](err); ok {
 			reason = le.reason
 		}
-		if s.metrics != nil {
-			s.metrics.Reloads.WithLabelValues("failure").Inc()
-			s.metrics.ReloadFailures.WithLabelValues(reason).Inc()
+		if s.observer != nil {
+			s.observer.LoadFailed(reason)
 		}
 		if s.current.Load() != nil {
 			s.log.Error(err, "policy reload failed; keeping the policy set in force", "reason", reason, "generation", s.generation.Load())
@@ -155,10 +167,8 @@ func (s *PolicySet) load(ctx context.Context) error {
 	s.files = files
 	gen := s.generation.Add(1)
 	s.lastErr.Store(nil)
-	if s.metrics != nil {
-		s.metrics.Reloads.WithLabelValues("success").Inc()
-		s.metrics.Generation.Set(float64(gen))
-		s.metrics.Policies.Set(float64(b.Policies))
+	if s.observer != nil {
+		s.observer.Loaded(gen, b.Policies)
 	}
 	s.log.Info("policy set loaded", "generation", gen, "policies", b.Policies, "duration", time.Since(start).String())
 	return nil
@@ -168,7 +178,7 @@ func (s *PolicySet) load(ctx context.Context) error {
 // they were compiled, what was compiled is not known, and it reads them again.
 func (s *PolicySet) read(ctx context.Context) (*bundle.Bundle, []string, *inventory, error) {
 	if len(s.opts.Paths) == 0 {
-		b, skipped, err := s.compile(ctx, s.opts, s.extra)
+		b, skipped, err := Compile(ctx, s.opts, s.extra, s.log)
 		return b, skipped, &inventory{}, err
 	}
 	for range readAttempts {
@@ -178,25 +188,25 @@ func (s *PolicySet) read(ctx context.Context) (*bundle.Bundle, []string, *invent
 		}
 		opts := s.opts
 		opts.Paths = before.resolved
-		b, skipped, err := s.compile(ctx, opts, s.extra)
+		b, skipped, err := Compile(ctx, opts, s.extra, s.log)
 		after, aerr := takeInventory(s.opts.Paths)
 		if aerr == nil && before.same(after) {
 			return b, skipped, before, err
 		}
 	}
-	return nil, nil, nil, &loadError{reason: failChanging, err: fmt.Errorf("the policy files changed each of the %d times they were read", readAttempts)}
+	return nil, nil, nil, &loadError{reason: FailChanging, err: fmt.Errorf("the policy files changed each of the %d times they were read", readAttempts)}
 }
 
 // weakens refuses a set that would weaken the set in force (see PolicySet).
 func (s *PolicySet) weakens(b *bundle.Bundle, files *inventory) error {
 	if b.Policies == 0 && !s.allowEmpty {
-		return &loadError{reason: failEmpty, err: fmt.Errorf("%s hold no policy (an empty file?); serving none needs --allow-empty", describePaths(s.opts.Paths))}
+		return &loadError{reason: FailEmpty, err: fmt.Errorf("%s hold no policy (an empty file?); serving none needs --allow-empty", describePaths(s.opts.Paths))}
 	}
 	if s.files == nil || s.current.Load() == nil {
 		return nil
 	}
 	if lost := files.lost(s.files); lost != "" {
-		return &loadError{reason: failLost, err: errors.New("a policy of the set in force is missing: " + lost + "; restart verdict to take a policy away")}
+		return &loadError{reason: FailLost, err: errors.New("a policy of the set in force is missing: " + lost + "; restart verdict to take a policy away")}
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
-package webhook
+package source
 
 import (
 	"context"
 	"slices"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -23,12 +25,31 @@ type Extra struct {
 	Inventory []manifest.Document
 }
 
+// add adds an object of kind gvk, read from the cluster, where its roles say.
+func (extra *Extra) add(obj *unstructured.Unstructured, gvk schema.GroupVersionKind, roles role) {
+	obj.SetGroupVersionKind(gvk) // a list's items may come without
+	unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+	if roles&rolePolicy != 0 {
+		policy := obj.DeepCopy()
+		unstructured.RemoveNestedField(policy.Object, "status")
+		extra.Policies = append(extra.Policies, policy)
+	}
+	if roles&roleObject != 0 {
+		extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects) + 1, Object: obj})
+	}
+	if roles&roleInventory != 0 {
+		extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory) + 1, Object: obj})
+	}
+}
+
 // ClusterFile is the File of the Objects and Inventory documents that come from a cluster.
 const ClusterFile = "cluster"
 
-// compile compiles the files' policies with the extra ones. An extra policy that does not compile is
-// left out, and the rest compiled again; an error that names no extra policy fails the load.
-func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Extra) (*bundle.Bundle, []string, error) {
+// Compile compiles the policies of opts with the extra ones (nil: none), as a PolicySet loads them,
+// and returns the extra policies left out, each with its error. An extra policy that does not
+// compile is left out, logged, and the rest compiled again; an error that names no extra policy
+// fails the load.
+func Compile(ctx context.Context, opts bundle.Options, extra *Extra, log logr.Logger) (*bundle.Bundle, []string, error) {
 	if extra == nil {
 		b, err := bundle.Load(ctx, opts)
 		return b, nil, err
@@ -38,7 +59,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 	pols := extra.Policies
 	var skipped []string
 	for {
-		withPolicies, file, err := s.withPolicies(opts, pols)
+		withPolicies, file, err := withPolicies(opts, pols)
 		if err != nil {
 			return nil, skipped, err
 		}
@@ -55,7 +76,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 			if perr, ok := bad[i+1]; ok {
 				msg := "cluster: " + perr.Error()
 				skipped = append(skipped, msg)
-				s.log.Error(perr, "leaving out a cluster policy that does not compile", "policy", describeObject(p))
+				log.Error(perr, "leaving out a cluster policy that does not compile", "policy", describeObject(p))
 				continue
 			}
 			kept = append(kept, p)
@@ -66,7 +87,7 @@ func (s *PolicySet) compile(ctx context.Context, opts bundle.Options, extra *Ext
 
 // withPolicies adds the policy objects to opts as documents of the file "cluster", and returns that
 // name, as the bundle's errors give it.
-func (s *PolicySet) withPolicies(opts bundle.Options, pols []*unstructured.Unstructured) (bundle.Options, string, error) {
+func withPolicies(opts bundle.Options, pols []*unstructured.Unstructured) (bundle.Options, string, error) {
 	if len(pols) == 0 {
 		return opts, "", nil
 	}

@@ -1,4 +1,4 @@
-package webhook
+package source
 
 import (
 	"cmp"
@@ -11,9 +11,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// reloadDelay gathers the events of one change (an editor's write, a ConfigMap volume's symlink
+// ReloadDelay gathers the events of one change (an editor's write, a ConfigMap volume's symlink
 // swap) into one reload.
-const reloadDelay = 250 * time.Millisecond
+const ReloadDelay = 250 * time.Millisecond
 
 // rescanInterval is how often Watch looks again for the folders it should watch, as certwatcher
 // polls: inotify says nothing of a folder made again under a parent that was itself gone.
@@ -46,9 +46,9 @@ func (s *PolicySet) Watch(ctx context.Context) error {
 	fire := make(chan struct{}, 1)
 	reload := func() {
 		if timer == nil {
-			timer = time.AfterFunc(reloadDelay, func() { fire <- struct{}{} })
+			timer = time.AfterFunc(ReloadDelay, func() { fire <- struct{}{} })
 		} else {
-			timer.Reset(reloadDelay)
+			timer.Reset(ReloadDelay)
 		}
 	}
 	for {

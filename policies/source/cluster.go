@@ -1,4 +1,4 @@
-package webhook
+package source
 
 import (
 	"cmp"
@@ -17,8 +17,6 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
-
-	"github.com/verdict-dev/verdict/manifest"
 )
 
 // ClusterOptions say how the policy set reads from a cluster.
@@ -33,10 +31,10 @@ type ClusterOptions struct {
 	Rediscover time.Duration
 }
 
-// DefaultRediscover is how often a ClusterSource asks the API server which kinds it serves.
+// DefaultRediscover is how often a Cluster asks the API server which kinds it serves.
 const DefaultRediscover = 30 * time.Second
 
-// ClusterSource keeps a policy set in step with a cluster: it watches, through a controller-runtime
+// Cluster keeps a policy set in step with a cluster: it watches, through a controller-runtime
 // cache, the admission policies and bindings, ConstraintTemplates and constraints the API server
 // serves, the Namespaces, the params kinds the policies name and the kinds of opts.Sync, and on
 // every change loads the set again with them (see PolicySet.LoadExtra).
@@ -45,7 +43,7 @@ const DefaultRediscover = 30 * time.Second
 // the set is put in force. The API server validated what it stores, so this is rare (a Rego
 // builtin that verdict refuses, for one); keeping the old set instead would let one broken object
 // freeze every later change.
-type ClusterSource struct {
+type Cluster struct {
 	opts     ClusterOptions
 	policies *PolicySet
 	log      logr.Logger
@@ -64,7 +62,7 @@ type ClusterSource struct {
 	// discoveries counts the answers discovery gave (none while the API server cannot be reached),
 	// watchErr is the last error of a watch.
 	discoveries atomic.Int64
-	attempts    atomic.Int64 // tests wait on it
+	attempts    atomic.Int64
 	watchErr    atomic.Pointer[string]
 }
 
@@ -82,12 +80,12 @@ type watched struct {
 	informer crcache.Informer
 }
 
-// NewClusterSource returns a source that loads policies into set. Run it.
-func NewClusterSource(opts ClusterOptions, set *PolicySet, log logr.Logger) *ClusterSource {
+// NewCluster returns a source that loads policies into set. Run it.
+func NewCluster(opts ClusterOptions, set *PolicySet, log logr.Logger) *Cluster {
 	if opts.Rediscover <= 0 {
 		opts.Rediscover = DefaultRediscover
 	}
-	c := &ClusterSource{opts: opts, policies: set, log: log, changed: make(chan struct{}, 1),
+	c := &Cluster{opts: opts, policies: set, log: log, changed: make(chan struct{}, 1),
 		watched: map[schema.GroupVersionKind]*watched{}, params: map[schema.GroupVersionKind]bool{},
 		missing: map[schema.GroupVersionKind]bool{}}
 	c.setStatus("the cluster's policies are not read yet")
@@ -99,17 +97,20 @@ func NewClusterSource(opts ClusterOptions, set *PolicySet, log logr.Logger) *Clu
 // for (an API server that cannot be reached, with the error). Once ready, it stays so: the set in
 // force keeps serving while the watches reconnect, and a constraint kind created later does not
 // take the webhook out of service.
-func (c *ClusterSource) Ready() error {
+func (c *Cluster) Ready() error {
 	if c.ready.Load() {
 		return nil
 	}
 	return errors.New(*c.status.Load())
 }
 
-func (c *ClusterSource) setStatus(s string) { c.status.Store(&s) }
+func (c *Cluster) setStatus(s string) { c.status.Store(&s) }
+
+// Attempts counts the times discovery was asked which kinds the cluster serves, answered or not.
+func (c *Cluster) Attempts() int64 { return c.attempts.Load() }
 
 // Run watches the cluster and loads the policy set on every change, until ctx is done.
-func (c *ClusterSource) Run(ctx context.Context) error {
+func (c *Cluster) Run(ctx context.Context) error {
 	disc, err := discovery.NewDiscoveryClientForConfig(c.opts.Config)
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
@@ -146,7 +147,7 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 	c.poke()
 	ticker := time.NewTicker(c.opts.Rediscover)
 	defer ticker.Stop()
-	// A change schedules one rebuild, reloadDelay later, that gathers the changes until then; later
+	// A change schedules one rebuild, ReloadDelay later, that gathers the changes until then; later
 	// changes do not postpone it, so that a busy kind (a --sync kind that changes all the time)
 	// cannot hold the set back, and rebuilds are at least minRebuildGap apart.
 	fire := make(chan struct{}, 1)
@@ -156,7 +157,7 @@ func (c *ClusterSource) Run(ctx context.Context) error {
 		if timer != nil {
 			return // one is pending
 		}
-		d := max(reloadDelay, time.Until(lastBuild.Add(minRebuildGap)))
+		d := max(ReloadDelay, time.Until(lastBuild.Add(minRebuildGap)))
 		timer = time.AfterFunc(d, func() { fire <- struct{}{} })
 	}
 	for {
@@ -204,7 +205,7 @@ const minRebuildGap = time.Second
 const firstRetry = 500 * time.Millisecond
 
 // poke asks for a rebuild.
-func (c *ClusterSource) poke() {
+func (c *Cluster) poke() {
 	select {
 	case c.changed <- struct{}{}:
 	default:
@@ -213,7 +214,7 @@ func (c *ClusterSource) poke() {
 
 // rediscover asks the API server which kinds it serves and watches those it should, and stops
 // watching those it no longer serves. It reports whether the watched kinds changed.
-func (c *ClusterSource) rediscover(ctx context.Context) bool {
+func (c *Cluster) rediscover(ctx context.Context) bool {
 	c.attempts.Add(1)
 	groups, lists, err := c.discover.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
@@ -234,7 +235,7 @@ func (c *ClusterSource) rediscover(ctx context.Context) bool {
 }
 
 // reconcile starts and stops informers so that the watched kinds are those wanted.
-func (c *ClusterSource) reconcile(ctx context.Context) bool {
+func (c *Cluster) reconcile(ctx context.Context) bool {
 	want := wantedKinds(c.kinds, c.params, c.opts.Sync)
 	for gvk := range c.params {
 		c.noteMissing(gvk, "a params kind of the policies is not served by the cluster")
@@ -282,7 +283,7 @@ func (c *ClusterSource) reconcile(ctx context.Context) bool {
 }
 
 // noteMissing logs, once until it is served, that a kind is not served.
-func (c *ClusterSource) noteMissing(gvk schema.GroupVersionKind, msg string) {
+func (c *Cluster) noteMissing(gvk schema.GroupVersionKind, msg string) {
 	if c.kinds.served[gvk] {
 		delete(c.missing, gvk)
 		return
@@ -293,7 +294,7 @@ func (c *ClusterSource) noteMissing(gvk schema.GroupVersionKind, msg string) {
 	}
 }
 
-func (c *ClusterSource) unsynced() []string {
+func (c *Cluster) unsynced() []string {
 	var out []string
 	for gvk, w := range c.watched {
 		if !w.informer.HasSynced() {
@@ -305,7 +306,7 @@ func (c *ClusterSource) unsynced() []string {
 }
 
 // rebuild loads the policy set with what the cache holds.
-func (c *ClusterSource) rebuild(ctx context.Context) {
+func (c *Cluster) rebuild(ctx context.Context) {
 	extra, err := c.extra(ctx)
 	if err != nil {
 		c.setStatus("reading the cache: " + err.Error())
@@ -332,7 +333,7 @@ func (c *ClusterSource) rebuild(ctx context.Context) {
 }
 
 // extra lists what the cache holds, in a stable order.
-func (c *ClusterSource) extra(ctx context.Context) (*Extra, error) {
+func (c *Cluster) extra(ctx context.Context) (*Extra, error) {
 	extra := &Extra{}
 	kinds := slices.SortedFunc(maps.Keys(c.watched), func(a, b schema.GroupVersionKind) int {
 		return cmp.Compare(a.String(), b.String())
@@ -349,20 +350,7 @@ func (c *ClusterSource) extra(ctx context.Context) (*Extra, error) {
 			return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
 		})
 		for i := range items {
-			obj := &items[i]
-			obj.SetGroupVersionKind(gvk) // a list's items may come without
-			unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
-			if w.roles&rolePolicy != 0 {
-				policy := obj.DeepCopy()
-				unstructured.RemoveNestedField(policy.Object, "status")
-				extra.Policies = append(extra.Policies, policy)
-			}
-			if w.roles&roleObject != 0 {
-				extra.Objects = append(extra.Objects, manifest.Document{File: ClusterFile, Index: len(extra.Objects) + 1, Object: obj})
-			}
-			if w.roles&roleInventory != 0 {
-				extra.Inventory = append(extra.Inventory, manifest.Document{File: ClusterFile, Index: len(extra.Inventory) + 1, Object: obj})
-			}
+			extra.add(&items[i], gvk, w.roles)
 		}
 	}
 	return extra, nil

@@ -1,4 +1,4 @@
-package webhook
+package source
 
 import (
 	"context"
@@ -9,20 +9,93 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
+
+const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  validations: [{expression: "object.spec.replicas <= MAX", message: "too many"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: max-replicas}
+spec: {policyName: max-replicas, validationActions: [Deny]}
+`
+
+func writePolicy(t *testing.T, path, max string) {
+	t.Helper()
+	write(t, path, strings.Replace(replicasPolicy, "MAX", max, 1))
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// denials are the denial texts of the set in force for the CREATE of a Deployment of that many
+// replicas and those labels, as the webhook joins them into its answer.
+func denials(t *testing.T, set *PolicySet, replicas int, labels map[string]string) []string {
+	t.Helper()
+	b := set.Current()
+	if b == nil {
+		t.Fatal("no set in force")
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "namespace": "default"},
+		"spec": map[string]any{"replicas": int64(replicas), "selector": map[string]any{"matchLabels": map[string]any{"app": "web"}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27"}}}}},
+	}}
+	if labels != nil {
+		obj.SetLabels(labels)
+	}
+	req, err := bundle.RequestFor(b.Resources(), obj, policies.Create, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.Validate(context.Background(), req)
+	var texts []string
+	for _, f := range out.Findings {
+		if f.Action == policies.Deny {
+			texts = append(texts, f.Text)
+		}
+	}
+	return texts
+}
 
 // admits says whether the set in force allows a Deployment of that many replicas.
 func admits(t *testing.T, set *PolicySet, replicas int) bool {
 	t.Helper()
-	h := &Handler{Kind: Validating, Policies: set, Log: logr.Discard()}
-	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(replicas, ""), ""))
-	if a.status != 200 {
-		t.Fatalf("HTTP %d: %s", a.status, a.raw)
+	return len(denials(t, set, replicas, nil)) == 0
+}
+
+// loads counts what a PolicySet tells its LoadObserver.
+type loads struct {
+	loaded int
+	failed map[string]int
+}
+
+func (l *loads) Loaded(int64, int) { l.loaded++ }
+
+func (l *loads) LoadFailed(reason string) {
+	if l.failed == nil {
+		l.failed = map[string]int{}
 	}
-	return a.review.Response.Allowed
+	l.failed[reason]++
 }
 
 // watch runs the set's watch until the test ends, looking for folders again every 100ms.
@@ -150,13 +223,13 @@ func TestReloadRefusals(t *testing.T) {
 			name:   "the only file emptied",
 			files:  map[string]string{"p.yaml": replicasPolicy},
 			change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "p.yaml"), "") },
-			reason: failEmpty, want: "hold no policy",
+			reason: FailEmpty, want: "hold no policy",
 		},
 		{
 			name:   "one file of two emptied",
 			files:  map[string]string{"a.yaml": replicasPolicy, "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
 			change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "a.yaml"), "# soon\n") },
-			reason: failLost, want: "a.yaml is empty",
+			reason: FailLost, want: "a.yaml is empty",
 		},
 		{
 			name:  "one file of two removed",
@@ -166,7 +239,7 @@ func TestReloadRefusals(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			reason: failLost, want: "a.yaml is gone",
+			reason: FailLost, want: "a.yaml is gone",
 		},
 		{
 			name:  "a Rego package renamed",
@@ -174,7 +247,7 @@ func TestReloadRefusals(t *testing.T) {
 			change: func(t *testing.T, dir string) {
 				write(t, filepath.Join(dir, "b.rego"), strings.Replace(regoPolicy, "PKG", "c", 1))
 			},
-			reason: failLost, want: "Rego package replicas.b (of ",
+			reason: FailLost, want: "Rego package replicas.b (of ",
 		},
 		{
 			name:  "a policy that does not compile",
@@ -182,7 +255,7 @@ func TestReloadRefusals(t *testing.T) {
 			change: func(t *testing.T, dir string) {
 				write(t, filepath.Join(dir, "a.yaml"), strings.Replace(replicasPolicy, "<= MAX", "<=", 1))
 			},
-			reason: failCompile, want: "a.yaml",
+			reason: FailCompile, want: "a.yaml",
 		},
 	}
 	for _, tc := range tests {
@@ -191,8 +264,8 @@ func TestReloadRefusals(t *testing.T) {
 			for name, text := range tc.files {
 				write(t, filepath.Join(dir, name), strings.Replace(text, "MAX", "5", 1))
 			}
-			reg := prometheus.NewRegistry()
-			set := NewPolicySet(bundle.Options{Paths: []string{dir}}, logr.Discard(), NewMetrics(reg))
+			obs := &loads{}
+			set := NewPolicySet(bundle.Options{Paths: []string{dir}}, logr.Discard(), obs)
 			if err := set.Load(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -208,10 +281,10 @@ func TestReloadRefusals(t *testing.T) {
 			if rerr := set.ReloadError(); rerr == nil || !strings.Contains(rerr.Error(), tc.want) {
 				t.Errorf("ReloadError() = %v, want it to say %q", rerr, tc.want)
 			}
-			if got := counter(t, reg, "verdict_policy_reload_failures_total"); got != 1 {
-				t.Errorf("verdict_policy_reload_failures_total = %v, want 1", got)
+			if got := obs.failed; len(got) != 1 || (tc.reason != FailCompile && got[tc.reason] != 1) {
+				t.Errorf("failed loads told = %v, want 1 (of reason %s)", got, tc.reason)
 			}
-			if le, ok := err.(*loadError); tc.reason != failCompile && (!ok || le.reason != tc.reason) {
+			if le, ok := err.(*loadError); tc.reason != FailCompile && (!ok || le.reason != tc.reason) {
 				t.Errorf("reason %v, want %s", err, tc.reason)
 			}
 		})
@@ -232,7 +305,7 @@ func TestEmptyAtStart(t *testing.T) {
 	if err := set.Load(context.Background()); err == nil || !strings.Contains(err.Error(), "--allow-empty") {
 		t.Errorf("loading no policy: %v, want an error that names --allow-empty", err)
 	}
-	set.allowEmpty = true
+	set.AllowEmpty()
 	if err := set.Load(context.Background()); err != nil || set.Current() == nil {
 		t.Errorf("loading no policy with allowEmpty: %v", err)
 	}
