@@ -15,8 +15,10 @@ FUZZTIME   ?= 30s
 TOOLS             ?= $(BIN)/tools
 HELM_VERSION      ?= v3.22.0
 ACTIONLINT_VERSION ?= v1.7.12
+STATICCHECK_VERSION ?= v0.8.2
 HELM              ?= $(TOOLS)/helm
 ACTIONLINT        ?= $(TOOLS)/actionlint
+STATICCHECK       ?= $(TOOLS)/staticcheck
 
 # The control plane of the end-to-end tests, built from source (see ##@ Control plane).
 # These must match the requirements in hack/controlplane/*/go.mod; the build checks that they do.
@@ -39,11 +41,12 @@ fmt: ## Format the Go sources.
 	$(GO) fmt ./...
 
 .PHONY: lint
-lint: ## Check formatting (gofmt), go.mod tidiness (go mod tidy -diff) and run go vet.
+lint: $(STATICCHECK) ## Check formatting (gofmt), go.mod tidiness (go mod tidy -diff), run go vet and staticcheck.
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 .PHONY: test
 test: lint lint-chart lint-actions controlplane test-image ## Run the unit and end-to-end tests (building the control plane first).
@@ -133,6 +136,14 @@ $(TOOLS)/actionlint-$(ACTIONLINT_VERSION):
 	GOBIN=$(TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	mv $(TOOLS)/actionlint $@
 
+$(TOOLS)/staticcheck-$(STATICCHECK_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $@
+
+$(STATICCHECK): $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+	ln -sf $(notdir $<) $@
+
 $(HELM): $(TOOLS)/helm-$(HELM_VERSION)
 	ln -sf $(notdir $<) $@
 
@@ -140,7 +151,7 @@ $(ACTIONLINT): $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 	ln -sf $(notdir $<) $@
 
 .PHONY: tools
-tools: $(HELM) $(ACTIONLINT) ## Install helm and actionlint into bin/tools.
+tools: $(HELM) $(ACTIONLINT) $(STATICCHECK) ## Install helm, actionlint and staticcheck into bin/tools.
 
 ##@ CI integrations
 

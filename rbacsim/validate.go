@@ -1,7 +1,7 @@
 package rbacsim
 
 import (
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -16,7 +16,7 @@ func validateName(name string, fld *field.Path) field.ErrorList {
 	if name == "" {
 		return append(errs, field.Required(fld, "name is required"))
 	}
-	for _, msg := range path.IsValidPathSegmentName(name) {
+	for _, msg := range content.IsPathSegmentName(name) {
 		errs = append(errs, field.Invalid(fld, name, msg))
 	}
 	return errs

@@ -61,6 +61,7 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		//lint:ignore ST1005 kubectl's wording: the hint is a sentence of its own on the next line
 		return withCode(exitBadInput, fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath()))
 	})
 	root.AddCommand(subcommands(streams)...)

@@ -109,6 +109,9 @@ func Compile(modules []Module, opts Options) (*Compiled, error) {
 		}
 	}
 	caps.Builtins = kept
+	// The capabilities alone would refuse an unsafe built-in as an undefined function; the unsafe
+	// list makes the compiler name it as unsafe, which tells the user which flag allows it.
+	//lint:ignore SA1019 the capabilities are set too; the list only words the error
 	c := ast.NewCompiler().WithCapabilities(caps).WithUnsafeBuiltins(unsafe).WithEnablePrintStatements(false)
 	c.Compile(parsed)
 	if c.Failed() {

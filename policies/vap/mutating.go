@@ -39,12 +39,11 @@ type mutatingHook = mutating.PolicyHook
 
 // mutatingCompiler collects MutatingAdmissionPolicies and bindings, then compiles and pairs them.
 type mutatingCompiler struct {
-	opts           Options
-	policies       map[string]*admissionregistrationv1.MutatingAdmissionPolicy
-	policySource   map[string]manifest.Document
-	bindings       []*admissionregistrationv1.MutatingAdmissionPolicyBinding
-	bindingSource  map[string]manifest.Document
-	compiledErrors []error
+	opts          Options
+	policies      map[string]*admissionregistrationv1.MutatingAdmissionPolicy
+	policySource  map[string]manifest.Document
+	bindings      []*admissionregistrationv1.MutatingAdmissionPolicyBinding
+	bindingSource map[string]manifest.Document
 }
 
 func newMutatingCompiler(opts Options) *mutatingCompiler {
