@@ -567,6 +567,7 @@ func TestREADMECommands(t *testing.T) {
 				t.Fatalf("%s\nexit %d, want 0 or 1 (2 is bad input: a file the README names may be missing from %s)\nstdout:\n%s\nstderr:\n%s",
 					c, code, readmeFixture, out.String(), errOut.String())
 			}
+			t.Logf("%s\nexit %d", c, code)
 			if c.shown {
 				want := strings.Join(c.output, "\n") + "\n"
 				if diff := cmp.Diff(want, out.String()); diff != "" {
