@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Check is one expected answer of a checks file (see DESIGN.md, "rbac check").
+// Check is one expected answer of a checks file (see docs/contract.md, "rbac check").
 type Check struct {
 	As             string   `json:"as"`
 	Groups         []string `json:"groups,omitempty"`

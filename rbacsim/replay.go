@@ -24,7 +24,7 @@ import (
 // records its decision, "allow" or "forbid".
 const DecisionAnnotation = "authorization.k8s.io/decision"
 
-// ReplayedRequest is a recorded request whose decision the given RBAC changes (see DESIGN.md,
+// ReplayedRequest is a recorded request whose decision the given RBAC changes (see docs/contract.md,
 // "rbac replay"). Path is set for non-resource requests.
 type ReplayedRequest struct {
 	AuditID     string   `json:"auditID"`

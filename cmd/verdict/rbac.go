@@ -409,7 +409,7 @@ func newRBACCheckCmd(streams IOStreams) *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVar(&o.ChecksFile, "checks", "", "checks file: the expected answers (see DESIGN.md)")
+	cmd.Flags().StringVar(&o.ChecksFile, "checks", "", "checks file: the expected answers (see docs/contract.md)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
 }

@@ -20,7 +20,7 @@ func defaultStreams() IOStreams {
 	return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 }
 
-// Exit codes shared by the commands, as DESIGN.md fixes them.
+// Exit codes shared by the commands, as docs/contract.md fixes them.
 const (
 	exitOK       = 0
 	exitFindings = 1 // a policy denied, a check or test failed, can-i said no
