@@ -57,6 +57,25 @@ bench: ## Run the benchmarks on one core (GOGC=400, as the binary runs, unless G
 	GOGC=$${GOGC:-400} $(GOTEST) -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -cpu 1 ./...
 
 .PHONY: load
+# make compare installs the other tools into COMPARE_TOOLS (a scratch folder, never committed) once.
+COMPARE_TOOLS    ?= /tmp/verdict-compare
+GATOR_VERSION    ?= v3.23.1
+CONFTEST_VERSION ?= v0.71.1
+KYVERNO_VERSION  ?= v1.19.1
+compare-tool = test -x $(COMPARE_TOOLS)/$(1) || GOBIN=$(COMPARE_TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install $(2)
+
+.PHONY: compare
+compare: build ## Time verdict check beside gator, conftest and kyverno on 10,000 Pods (tools go to COMPARE_TOOLS).
+	@mkdir -p $(COMPARE_TOOLS)
+	$(call compare-tool,gator,github.com/open-policy-agent/gatekeeper/v3/cmd/gator@$(GATOR_VERSION))
+	$(call compare-tool,conftest,github.com/open-policy-agent/conftest@$(CONFTEST_VERSION))
+	@# Kyverno's go.mod carries a replace directive, which go install refuses: built from hack/compare/kyverno.
+	@$(call pinned-version,hack/compare/kyverno,github.com/kyverno/kyverno,$(KYVERNO_VERSION))
+	test -x $(COMPARE_TOOLS)/kubectl-kyverno || (cd hack/compare/kyverno && GOWORK=off CGO_ENABLED=0 $(GO) build \
+		-o $(COMPARE_TOOLS)/kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno)
+	$(GOTEST) ./test/compare -run TestCompare -count=1 -v -timeout 30m -compare -verdict $(BIN)/verdict \
+		-gator $(COMPARE_TOOLS)/gator -conftest $(COMPARE_TOOLS)/conftest -kyverno $(COMPARE_TOOLS)/kubectl-kyverno
+
 load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to measure OPA's server too).
 	$(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
 

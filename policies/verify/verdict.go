@@ -349,6 +349,29 @@ func (o *caseOutcome) messages(action policies.Action, policy string) []string {
 
 // compileAssertion checks one assertion and returns its check, which says why it fails or "".
 func (v *verdictRun) compileAssertion(a verdictAssertion) (func(*caseOutcome) string, error) {
+	kind, err := a.kind()
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "allowed":
+		want := *a.Allowed
+		return func(o *caseOutcome) string {
+			if o.allowed() == want {
+				return ""
+			}
+			return fmt.Sprintf("want allowed: %v, got %v", want, o.allowed())
+		}, nil
+	case "auditAnnotations":
+		return a.checkAuditAnnotations, nil
+	case "object":
+		return v.compileObjectAssertion(a)
+	}
+	return a.compileCounted(kind)
+}
+
+// kind is the one thing the assertion asserts.
+func (a verdictAssertion) kind() (string, error) {
 	var kinds []string
 	count := func(name string, raw json.RawMessage) {
 		if len(raw) > 0 {
@@ -368,64 +391,61 @@ func (v *verdictRun) compileAssertion(a verdictAssertion) (func(*caseOutcome) st
 		kinds = append(kinds, "object")
 	}
 	if len(kinds) != 1 {
-		return nil, fmt.Errorf("an assertion needs exactly one of allowed, violations, warnings, audits, auditAnnotations or object, not %v", kinds)
+		return "", fmt.Errorf("an assertion needs exactly one of allowed, violations, warnings, audits, auditAnnotations or object, not %v", kinds)
 	}
 	counted := kinds[0] == "violations" || kinds[0] == "warnings" || kinds[0] == "audits"
 	if !counted && (a.Message != nil || a.Policy != "") {
-		return nil, fmt.Errorf("message and policy go with violations, warnings or audits, not %s", kinds[0])
+		return "", fmt.Errorf("message and policy go with violations, warnings or audits, not %s", kinds[0])
 	}
-	switch kinds[0] {
-	case "allowed":
-		want := *a.Allowed
-		return func(o *caseOutcome) string {
-			if o.allowed() == want {
-				return ""
-			}
-			return fmt.Sprintf("want allowed: %v, got %v", want, o.allowed())
-		}, nil
-	case "auditAnnotations":
-		return func(o *caseOutcome) string {
-			keys := make([]string, 0, len(a.AuditAnnotations))
-			for k := range a.AuditAnnotations {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			var bad []string
-			for _, k := range keys {
-				if got, ok := o.outcome.AuditAnnotations[k]; !ok || got != a.AuditAnnotations[k] {
-					bad = append(bad, fmt.Sprintf("want audit annotation %s=%q, got %q", k, a.AuditAnnotations[k], got))
-				}
-			}
-			return strings.Join(bad, "; ")
-		}, nil
-	case "object":
-		want, err := readObject(v.file(a.Object))
+	return kinds[0], nil
+}
+
+func (a verdictAssertion) checkAuditAnnotations(o *caseOutcome) string {
+	keys := make([]string, 0, len(a.AuditAnnotations))
+	for k := range a.AuditAnnotations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var bad []string
+	for _, k := range keys {
+		if got, ok := o.outcome.AuditAnnotations[k]; !ok || got != a.AuditAnnotations[k] {
+			bad = append(bad, fmt.Sprintf("want audit annotation %s=%q, got %q", k, a.AuditAnnotations[k], got))
+		}
+	}
+	return strings.Join(bad, "; ")
+}
+
+func (v *verdictRun) compileObjectAssertion(a verdictAssertion) (func(*caseOutcome) string, error) {
+	want, err := readObject(v.file(a.Object))
+	if err != nil {
+		return nil, fmt.Errorf("object: %w", err)
+	}
+	// Compared as the API server would hold it, as the case's object is judged.
+	if want, err = manifest.Normalize(want); err != nil {
+		return nil, fmt.Errorf("object: %w", err)
+	}
+	return func(o *caseOutcome) string {
+		if o.mutated != nil && equality.Semantic.DeepEqual(want.Object, o.mutated.Object) {
+			return ""
+		}
+		if o.mutated == nil {
+			return "want a mutated object, got none"
+		}
+		patch, err := bundle.Diff(want, o.mutated)
 		if err != nil {
-			return nil, fmt.Errorf("object: %w", err)
+			return fmt.Sprintf("the mutated object differs from %s", a.Object)
 		}
-		// Compared as the API server would hold it, as the case's object is judged.
-		if want, err = manifest.Normalize(want); err != nil {
-			return nil, fmt.Errorf("object: %w", err)
-		}
-		return func(o *caseOutcome) string {
-			if o.mutated != nil && equality.Semantic.DeepEqual(want.Object, o.mutated.Object) {
-				return ""
-			}
-			if o.mutated == nil {
-				return "want a mutated object, got none"
-			}
-			patch, err := bundle.Diff(want, o.mutated)
-			if err != nil {
-				return fmt.Sprintf("the mutated object differs from %s", a.Object)
-			}
-			// The patch's operations come in map order: sort them for a stable message.
-			sort.SliceStable(patch, func(i, j int) bool { return patch[i].Path < patch[j].Path })
-			js, _ := json.Marshal(patch)
-			return fmt.Sprintf("the mutated object differs from %s: %s", a.Object, js)
-		}, nil
-	}
+		// The patch's operations come in map order: sort them for a stable message.
+		sort.SliceStable(patch, func(i, j int) bool { return patch[i].Path < patch[j].Path })
+		js, _ := json.Marshal(patch)
+		return fmt.Sprintf("the mutated object differs from %s: %s", a.Object, js)
+	}, nil
+}
+
+// compileCounted compiles a violations, warnings or audits assertion.
+func (a verdictAssertion) compileCounted(kind string) (func(*caseOutcome) string, error) {
 	raw, action := a.Violations, policies.Deny
-	switch kinds[0] {
+	switch kind {
 	case "warnings":
 		raw, action = a.Warnings, policies.Warn
 	case "audits":
@@ -433,14 +453,14 @@ func (v *verdictRun) compileAssertion(a verdictAssertion) (func(*caseOutcome) st
 	}
 	e, err := assertion{Violations: raw, Message: a.Message}.compile()
 	if err != nil {
-		return nil, errors.New(strings.Replace(err.Error(), "violations:", kinds[0]+":", 1))
+		return nil, errors.New(strings.Replace(err.Error(), "violations:", kind+":", 1))
 	}
 	return func(o *caseOutcome) string {
 		f := e.check(o.messages(action, a.Policy))
 		if f == "" {
 			return ""
 		}
-		f = strings.NewReplacer("violations", kinds[0], "violation", strings.TrimSuffix(kinds[0], "s")).Replace(f)
+		f = strings.NewReplacer("violations", kind, "violation", strings.TrimSuffix(kind, "s")).Replace(f)
 		if a.Policy != "" {
 			f += " of policy " + a.Policy
 		}
