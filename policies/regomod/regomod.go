@@ -56,18 +56,40 @@ func Compile(ctx context.Context, modules []vrego.Module, opts Options) (*Set, e
 	if err != nil {
 		return nil, err
 	}
-	// Collect the rule names of each package, across its modules.
-	type names struct {
-		rules     map[string]bool
-		exception bool
-		patch     bool
+	s := &Set{warnings: compiled.Warnings()}
+	var errs []error
+	for name, n := range packageRules(compiled) {
+		if len(n.rules) == 0 && !n.patch {
+			continue
+		}
+		p, err := preparePackage(ctx, compiled, name, n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.packages = append(s.packages, p)
 	}
-	byPkg := map[string]*names{}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(s.packages, func(i, j int) bool { return s.packages[i].name < s.packages[j].name })
+	return s, nil
+}
+
+// ruleNames are the rules of a package that conftest evaluates, across its modules.
+type ruleNames struct {
+	rules     map[string]bool // deny, violation, warn and their _suffix forms
+	exception bool
+	patch     bool
+}
+
+func packageRules(compiled *vrego.Compiled) map[string]*ruleNames {
+	byPkg := map[string]*ruleNames{}
 	for _, mod := range compiled.Modules() {
 		p := strings.TrimPrefix(mod.Package.Path.String(), "data.")
 		n := byPkg[p]
 		if n == nil {
-			n = &names{rules: map[string]bool{}}
+			n = &ruleNames{rules: map[string]bool{}}
 			byPkg[p] = n
 		}
 		for _, r := range mod.Rules {
@@ -82,53 +104,46 @@ func Compile(ctx context.Context, modules []vrego.Module, opts Options) (*Set, e
 			}
 		}
 	}
-	s := &Set{warnings: compiled.Warnings()}
+	return byPkg
+}
+
+// preparePackage prepares the queries of one package's rules, in name order, and of its patch.
+func preparePackage(ctx context.Context, compiled *vrego.Compiled, name string, n *ruleNames) (*pkg, error) {
+	p := &pkg{name: name, admission: name == AdmissionPackage}
+	names := make([]string, 0, len(n.rules))
+	for r := range n.rules {
+		names = append(names, r)
+	}
+	sort.Strings(names)
 	var errs []error
-	for name, n := range byPkg {
-		if len(n.rules) == 0 && !n.patch {
+	for _, r := range names {
+		action := policies.Deny
+		if warningRule.MatchString(r) {
+			action = policies.Warn
+		}
+		q, err := compiled.Prepare(ctx, "data."+name+"."+r, nil)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		p := &pkg{name: name, admission: name == AdmissionPackage}
-		ruleNames := make([]string, 0, len(n.rules))
-		for r := range n.rules {
-			ruleNames = append(ruleNames, r)
-		}
-		sort.Strings(ruleNames)
-		for _, r := range ruleNames {
-			action := policies.Deny
-			if warningRule.MatchString(r) {
-				action = policies.Warn
-			}
-			q, err := compiled.Prepare(ctx, "data."+name+"."+r, nil)
+		ru := &rule{name: r, action: action, query: q}
+		if n.exception {
+			ru.exception, err = compiled.Prepare(ctx, fmt.Sprintf("data.%s.exception[_][_] == %q", name, exceptionName(r)), nil)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			ru := &rule{name: r, action: action, query: q}
-			if n.exception {
-				ru.exception, err = compiled.Prepare(ctx, fmt.Sprintf("data.%s.exception[_][_] == %q", name, exceptionName(r)), nil)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-			}
-			p.rules = append(p.rules, ru)
 		}
-		if n.patch {
-			q, err := compiled.Prepare(ctx, "data."+name+".patch", nil)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			p.patches = q
+		p.rules = append(p.rules, ru)
+	}
+	if n.patch {
+		q, err := compiled.Prepare(ctx, "data."+name+".patch", nil)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		s.packages = append(s.packages, p)
+		p.patches = q
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	sort.Slice(s.packages, func(i, j int) bool { return s.packages[i].name < s.packages[j].name })
-	return s, nil
+	return p, errors.Join(errs...)
 }
 
 // ruleName is the rule's name as conftest sees it: the first part of its head reference.

@@ -44,90 +44,114 @@ func (h *validatingHook) failurePolicy() admissionregistrationv1.FailurePolicyTy
 // validate judges one request against one policy and its bindings, with the semantics of
 // kube-apiserver's validating dispatcher, but recording every finding instead of stopping at the first.
 func (s *Set) validate(ctx context.Context, h *validatingHook, a admission.Attributes, authz authorizer.UnconditionalAuthorizer, versioned map[schema.GroupVersionKind]*admission.VersionedAttributes, out *policies.Outcome) {
-	policy := h.policy
-	configError := func(err error, binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
-		if h.failurePolicy() == admissionregistrationv1.Ignore {
-			return
-		}
-		msg := fmt.Errorf("failed to configure policy: %w", err).Error()
-		bindingName := ""
-		if binding != nil {
-			msg = fmt.Errorf("failed to configure binding: %w", err).Error()
-			bindingName = binding.Name
-		}
-		out.Findings = append(out.Findings, finding(policy.Name, bindingName, policies.Deny, msg, ""))
-	}
-
-	matches, matchResource, matchKind, err := s.matcher.DefinitionMatches(a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyAccessor(policy))
+	matches, matchResource, matchKind, err := s.matcher.DefinitionMatches(a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyAccessor(h.policy))
+	r := &hookRun{s: s, h: h, a: a, authz: authz, versioned: versioned, out: out, resource: matchResource, kind: matchKind, annotations: newAnnotationCollector()}
 	if err != nil {
-		configError(err, nil)
+		r.configError(err, nil)
 		return
 	}
 	if !matches {
 		return
 	}
 	if h.configErr != nil {
-		configError(h.configErr, nil)
+		r.configError(h.configErr, nil)
 		return
 	}
-
-	annotations := newAnnotationCollector()
 	for _, binding := range h.bindings {
-		matches, err := s.matcher.BindingMatches(a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyBindingAccessor(binding))
+		r.binding(ctx, binding)
+	}
+	r.annotations.publish(h.policy.Name, out)
+}
+
+// hookRun is one request's judging by one policy: what its bindings share.
+type hookRun struct {
+	s           *Set
+	h           *validatingHook
+	a           admission.Attributes
+	authz       authorizer.UnconditionalAuthorizer
+	versioned   map[schema.GroupVersionKind]*admission.VersionedAttributes // per matched kind, shared by the request's policies
+	out         *policies.Outcome
+	resource    schema.GroupVersionResource // as the policy's matchConstraints matched the request
+	kind        schema.GroupVersionKind
+	annotations annotationCollector
+}
+
+// configError records a policy or binding that cannot be used, as the dispatcher words it; under
+// failurePolicy Ignore it is dropped.
+func (r *hookRun) configError(err error, binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+	if r.h.failurePolicy() == admissionregistrationv1.Ignore {
+		return
+	}
+	msg := fmt.Errorf("failed to configure policy: %w", err).Error()
+	bindingName := ""
+	if binding != nil {
+		msg = fmt.Errorf("failed to configure binding: %w", err).Error()
+		bindingName = binding.Name
+	}
+	r.out.Findings = append(r.out.Findings, finding(r.h.policy.Name, bindingName, policies.Deny, msg, ""))
+}
+
+// binding judges the request with one binding, once per param.
+func (r *hookRun) binding(ctx context.Context, binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+	matches, err := r.s.matcher.BindingMatches(r.a, vcel.ObjectInterfaces, validating.NewValidatingAdmissionPolicyBindingAccessor(binding))
+	if err != nil {
+		r.configError(err, binding)
+		return
+	}
+	if !matches {
+		return
+	}
+	policy := r.h.policy
+	r.out.Judged = append(r.out.Judged, policies.Ref{Policy: policy.Name, Binding: binding.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
+	params, err := r.h.collectParams(binding, r.a.GetNamespace())
+	if err != nil {
+		r.configError(err, binding)
+		return
+	}
+	va := r.versioned[r.kind]
+	if va == nil && len(params) > 0 {
+		va, err = admission.NewVersionedAttributes(r.a, r.kind, vcel.ObjectInterfaces)
 		if err != nil {
-			configError(err, binding)
-			continue
+			r.configError(fmt.Errorf("failed to convert object version: %w", err), binding)
+			return
 		}
-		if !matches {
-			continue
-		}
-		out.Judged = append(out.Judged, policies.Ref{Policy: policy.Name, Binding: binding.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
-		params, err := h.collectParams(binding, a.GetNamespace())
-		if err != nil {
-			configError(err, binding)
-			continue
-		}
-		va := versioned[matchKind]
-		if va == nil && len(params) > 0 {
-			va, err = admission.NewVersionedAttributes(a, matchKind, vcel.ObjectInterfaces)
-			if err != nil {
-				configError(fmt.Errorf("failed to convert object version: %w", err), binding)
-				continue
-			}
-			versioned[matchKind] = va
-		}
-		var namespace *corev1.Namespace
-		namespaceName := a.GetNamespace()
-		// kube-apiserver gives a Namespace object its own name as namespace; it has none.
-		if gvk := a.GetKind(); gvk.Kind == "Namespace" && gvk.Version == "v1" && gvk.Group == "" {
-			namespaceName = ""
-		}
-		if namespaceName != "" {
-			namespace, err = s.store.Namespace(namespaceName)
-			if err != nil {
-				configError(err, binding)
-				continue
-			}
-		}
-		for _, param := range params {
-			// Params come from manifests, so they always carry apiVersion and kind for CEL.
-			res := h.evaluator.Validate(ctx, matchResource, va, param, namespace, celconfig.RuntimeCELCostBudget, authz)
-			recordDecisions(res, policy.Name, binding, out)
-			for _, an := range res.AuditAnnotations {
-				switch an.Action {
-				case validating.AuditAnnotationActionPublish:
-					v := an.Value
-					if len(v) > maxAuditAnnotationValueLength {
-						v = v[:maxAuditAnnotationValueLength]
-					}
-					annotations.add(an.Key, v)
-				case validating.AuditAnnotationActionError:
-					out.Findings = append(out.Findings, finding(policy.Name, binding.Name, policies.Deny, an.Error, ""))
+		r.versioned[r.kind] = va
+	}
+	namespace, err := r.namespace()
+	if err != nil {
+		r.configError(err, binding)
+		return
+	}
+	for _, param := range params {
+		// Params come from manifests, so they always carry apiVersion and kind for CEL.
+		res := r.h.evaluator.Validate(ctx, r.resource, va, param, namespace, celconfig.RuntimeCELCostBudget, r.authz)
+		recordDecisions(res, policy.Name, binding, r.out)
+		for _, an := range res.AuditAnnotations {
+			switch an.Action {
+			case validating.AuditAnnotationActionPublish:
+				v := an.Value
+				if len(v) > maxAuditAnnotationValueLength {
+					v = v[:maxAuditAnnotationValueLength]
 				}
+				r.annotations.add(an.Key, v)
+			case validating.AuditAnnotationActionError:
+				r.out.Findings = append(r.out.Findings, finding(policy.Name, binding.Name, policies.Deny, an.Error, ""))
 			}
 		}
 	}
-	annotations.publish(policy.Name, out)
+}
+
+// namespace is the request's Namespace for CEL's namespaceObject, or nil.
+func (r *hookRun) namespace() (*corev1.Namespace, error) {
+	name := r.a.GetNamespace()
+	// kube-apiserver gives a Namespace object its own name as namespace; it has none.
+	if gvk := r.a.GetKind(); gvk.Kind == "Namespace" && gvk.Version == "v1" && gvk.Group == "" {
+		name = ""
+	}
+	if name == "" {
+		return nil, nil
+	}
+	return r.s.store.Namespace(name)
 }
 
 func (h *validatingHook) collectParams(binding *admissionregistrationv1.ValidatingAdmissionPolicyBinding, namespace string) ([]runtime.Object, error) {
