@@ -95,73 +95,21 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 	if s.namespaces == nil && opts.Store != nil {
 		s.namespaces = opts.Store
 	}
-	var errs []error
-	docErr := func(d manifest.Document, err error) {
-		errs = append(errs, d.Wrap(fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)))
-	}
-	byName := map[string]*compiledTemplate{}
-	source := map[string]manifest.Document{}
-	var constraintDocs []manifest.Document
+	var errs manifest.ObjectErrors
+	var templateDocs, constraintDocs []manifest.Document
 	for _, d := range docs {
-		if !Handles(d.Object) {
-			continue
-		}
-		if d.Object.GroupVersionKind().Group == ConstraintGroup {
+		switch {
+		case !Handles(d.Object):
+		case d.Object.GroupVersionKind().Group == ConstraintGroup:
 			constraintDocs = append(constraintDocs, d)
-			continue
+		default:
+			templateDocs = append(templateDocs, d)
 		}
-		t, err := decodeTemplate(d.Object)
-		if err != nil {
-			docErr(d, err)
-			continue
-		}
-		if prev, dup := source[t.name]; dup {
-			docErr(d, fmt.Errorf("defined again (first in %s)", prev.Source()))
-			continue
-		}
-		source[t.name] = d
-		ct, err := compileTemplate(t, opts)
-		if err != nil {
-			docErr(d, err)
-			byName[t.name] = nil // known, so its constraints are not reported as orphans
-			continue
-		}
-		byName[t.name] = ct
 	}
-	seen := map[string]manifest.Document{}
-	for _, d := range constraintDocs {
-		kind := d.Object.GetKind()
-		ct, known := byName[templateName(kind)]
-		if !known {
-			docErr(d, fmt.Errorf("no ConstraintTemplate defines kind %s (a template named %q)", kind, templateName(kind)))
-			continue
-		}
-		c, err := decodeConstraint(d.Object, opts.EnforcementPoint)
-		if err != nil {
-			docErr(d, err)
-			continue
-		}
-		key := kind + "/" + c.name
-		if prev, dup := seen[key]; dup {
-			docErr(d, fmt.Errorf("defined again (first in %s)", prev.Source()))
-			continue
-		}
-		seen[key] = d
-		if ct == nil {
-			continue // its template did not compile
-		}
-		if ct.kind != kind {
-			docErr(d, fmt.Errorf("no ConstraintTemplate defines kind %s: ConstraintTemplate %q defines %s", kind, ct.name, ct.kind))
-			continue
-		}
-		if err := ct.checkParameters(c); err != nil {
-			docErr(d, err)
-			continue
-		}
-		ct.constraints = append(ct.constraints, c)
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
+	byName, source := compileTemplates(templateDocs, opts, &errs)
+	addConstraints(byName, constraintDocs, opts, &errs)
+	if err := errs.Err(); err != nil {
+		return nil, nil, err
 	}
 	var warnings []string
 	for name, ct := range byName {
@@ -184,6 +132,62 @@ func Compile(ctx context.Context, docs []manifest.Document, opts Options) (*Set,
 		return nil, nil, err
 	}
 	return s, warnings, nil
+}
+
+// compileTemplates compiles each template once. A template that does not compile is known by name
+// (nil), so that its constraints are not also reported as orphans.
+func compileTemplates(docs []manifest.Document, opts Options, errs *manifest.ObjectErrors) (map[string]*compiledTemplate, manifest.Definitions) {
+	byName := map[string]*compiledTemplate{}
+	source := manifest.Definitions{}
+	for _, d := range docs {
+		t, err := decodeTemplate(d.Object)
+		if err == nil {
+			err = source.Define(t.name, d)
+		}
+		if err != nil {
+			errs.Add(d, err)
+			continue
+		}
+		ct, err := compileTemplate(t, opts)
+		if err != nil {
+			errs.Add(d, err)
+		}
+		byName[t.name] = ct
+	}
+	return byName, source
+}
+
+// addConstraints gives each template its constraints.
+func addConstraints(byName map[string]*compiledTemplate, docs []manifest.Document, opts Options, errs *manifest.ObjectErrors) {
+	seen := manifest.Definitions{}
+	for _, d := range docs {
+		kind := d.Object.GetKind()
+		ct, known := byName[templateName(kind)]
+		if !known {
+			errs.Add(d, fmt.Errorf("no ConstraintTemplate defines kind %s (a template named %q)", kind, templateName(kind)))
+			continue
+		}
+		c, err := decodeConstraint(d.Object, opts.EnforcementPoint)
+		if err == nil {
+			err = seen.Define(kind+"/"+c.name, d)
+		}
+		if err != nil {
+			errs.Add(d, err)
+			continue
+		}
+		if ct == nil {
+			continue // its template did not compile
+		}
+		if ct.kind != kind {
+			errs.Add(d, fmt.Errorf("no ConstraintTemplate defines kind %s: ConstraintTemplate %q defines %s", kind, ct.name, ct.kind))
+			continue
+		}
+		if err := ct.checkParameters(c); err != nil {
+			errs.Add(d, err)
+			continue
+		}
+		ct.constraints = append(ct.constraints, c)
+	}
 }
 
 // compileTemplate compiles the blocks of a template that its engine choice uses.

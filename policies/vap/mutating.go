@@ -41,17 +41,17 @@ type mutatingHook = mutating.PolicyHook
 type mutatingCompiler struct {
 	opts          Options
 	policies      map[string]*admissionregistrationv1.MutatingAdmissionPolicy
-	policySource  map[string]manifest.Document
+	policySource  manifest.Definitions
 	bindings      []*admissionregistrationv1.MutatingAdmissionPolicyBinding
-	bindingSource map[string]manifest.Document
+	bindingSource manifest.Definitions
 }
 
 func newMutatingCompiler(opts Options) *mutatingCompiler {
 	return &mutatingCompiler{
 		opts:          opts,
 		policies:      map[string]*admissionregistrationv1.MutatingAdmissionPolicy{},
-		policySource:  map[string]manifest.Document{},
-		bindingSource: map[string]manifest.Document{},
+		policySource:  manifest.Definitions{},
+		bindingSource: manifest.Definitions{},
 	}
 }
 
@@ -67,10 +67,10 @@ func (c *mutatingCompiler) add(d manifest.Document) error {
 		if err := fieldErr(validateMutatingPolicy(p)); err != nil {
 			return err
 		}
-		if prev, dup := c.policySource[p.Name]; dup {
-			return fmt.Errorf("defined again (first in %s)", prev.Source())
+		if err := c.policySource.Define(p.Name, d); err != nil {
+			return err
 		}
-		c.policies[p.Name], c.policySource[p.Name] = p, d
+		c.policies[p.Name] = p
 	case KindMutatingPolicyBinding:
 		b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
 		if err := fromUnstructured(d.Object, b); err != nil {
@@ -82,11 +82,10 @@ func (c *mutatingCompiler) add(d manifest.Document) error {
 		if err := fieldErr(validateMutatingBinding(b)); err != nil {
 			return err
 		}
-		if prev, dup := c.bindingSource[b.Name]; dup {
-			return fmt.Errorf("defined again (first in %s)", prev.Source())
+		if err := c.bindingSource.Define(b.Name, d); err != nil {
+			return err
 		}
 		c.bindings = append(c.bindings, b)
-		c.bindingSource[b.Name] = d
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package vap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -53,80 +52,26 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 		store:   opts.Store,
 		matcher: generic.NewPolicyMatcher(matching.NewMatcher(opts.Store.NamespaceLister(), nil)),
 	}
-	var errs []error
-	var warnings []string
-	docErr := func(d manifest.Document, err error) {
-		errs = append(errs, d.Wrap(fmt.Errorf("%s %q: %w", d.Object.GetKind(), d.Object.GetName(), err)))
-	}
-
-	vhooks := map[string]*validatingHook{}
-	vsource := map[string]manifest.Document{}
-	var vbindings []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
-	vbindingSource := map[string]manifest.Document{}
+	var errs manifest.ObjectErrors
+	vc := validatingCompiler{opts: opts, hooks: map[string]*validatingHook{}, policies: manifest.Definitions{}, bindingDocs: manifest.Definitions{}}
 	mc := newMutatingCompiler(opts)
-
 	for _, d := range docs {
 		if !Handles(d.Object) {
 			continue
 		}
+		var err error
 		switch d.Object.GetKind() {
-		case KindValidatingPolicy:
-			p, err := decodeValidatingPolicy(d.Object)
-			if err != nil {
-				docErr(d, err)
-				continue
-			}
-			if _, dup := vhooks[p.Name]; dup {
-				docErr(d, fmt.Errorf("defined again (first in %s)", vsource[p.Name].Source()))
-				continue
-			}
-			h, err := compileValidating(p, opts)
-			if err != nil {
-				docErr(d, err)
-				continue
-			}
-			vhooks[p.Name], vsource[p.Name] = h, d
-		case KindValidatingPolicyBinding:
-			b, err := decodeValidatingBinding(d.Object)
-			if err != nil {
-				docErr(d, err)
-				continue
-			}
-			if err := fieldErr(validateValidatingBinding(b)); err != nil {
-				docErr(d, err)
-				continue
-			}
-			if prev, dup := vbindingSource[b.Name]; dup {
-				docErr(d, fmt.Errorf("defined again (first in %s)", prev.Source()))
-				continue
-			}
-			vbindings = append(vbindings, b)
-			vbindingSource[b.Name] = d
+		case KindValidatingPolicy, KindValidatingPolicyBinding:
+			err = vc.add(d)
 		case KindMutatingPolicy, KindMutatingPolicyBinding:
-			if err := mc.add(d); err != nil {
-				docErr(d, err)
-			}
+			err = mc.add(d)
+		}
+		if err != nil {
+			errs.Add(d, err)
 		}
 	}
-	for _, b := range vbindings {
-		h, ok := vhooks[b.Spec.PolicyName]
-		if !ok {
-			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicyBinding %q binds ValidatingAdmissionPolicy %q, which is not among the policies: it judges nothing",
-				vbindingSource[b.Name].Source(), b.Name, b.Spec.PolicyName))
-			continue
-		}
-		h.bindings = append(h.bindings, b)
-	}
-	for name, h := range vhooks {
-		if len(h.bindings) == 0 {
-			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicy %q has no ValidatingAdmissionPolicyBinding: it judges nothing",
-				vsource[name].Source(), name))
-			continue
-		}
-		sort.Slice(h.bindings, func(i, j int) bool { return h.bindings[i].Name < h.bindings[j].Name })
-		s.validating = append(s.validating, h)
-	}
-	sort.Slice(s.validating, func(i, j int) bool { return s.validating[i].policy.Name < s.validating[j].policy.Name })
+	var warnings []string
+	s.validating, warnings = vc.compile()
 
 	mhooks, mwarnings, merrs := mc.compile()
 	s.mutating = mhooks
@@ -143,10 +88,77 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 	warnings = append(warnings, mwarnings...)
 	errs = append(errs, merrs...)
 	sort.Strings(warnings)
-	if len(errs) > 0 {
-		return nil, warnings, errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return nil, warnings, err
 	}
 	return s, warnings, nil
+}
+
+// validatingCompiler gathers the ValidatingAdmissionPolicies and their bindings of a set.
+type validatingCompiler struct {
+	opts        Options
+	hooks       map[string]*validatingHook
+	policies    manifest.Definitions
+	bindings    []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	bindingDocs manifest.Definitions
+}
+
+func (c *validatingCompiler) add(d manifest.Document) error {
+	if d.Object.GetKind() == KindValidatingPolicy {
+		p, err := decodeValidatingPolicy(d.Object)
+		if err != nil {
+			return err
+		}
+		if _, dup := c.policies[p.Name]; dup {
+			return c.policies.Define(p.Name, d) // says where it was defined first
+		}
+		// Only a policy that compiles is defined: a later one of the same name is compiled too.
+		h, err := compileValidating(p, c.opts)
+		if err != nil {
+			return err
+		}
+		c.hooks[p.Name] = h
+		return c.policies.Define(p.Name, d)
+	}
+	b, err := decodeValidatingBinding(d.Object)
+	if err != nil {
+		return err
+	}
+	if err := fieldErr(validateValidatingBinding(b)); err != nil {
+		return err
+	}
+	if err := c.bindingDocs.Define(b.Name, d); err != nil {
+		return err
+	}
+	c.bindings = append(c.bindings, b)
+	return nil
+}
+
+// compile pairs the bindings with their policies: the hooks that judge, in name order, and warnings
+// for the policies and bindings that judge nothing.
+func (c *validatingCompiler) compile() ([]*validatingHook, []string) {
+	var warnings []string
+	for _, b := range c.bindings {
+		h, ok := c.hooks[b.Spec.PolicyName]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicyBinding %q binds ValidatingAdmissionPolicy %q, which is not among the policies: it judges nothing",
+				c.bindingDocs[b.Name].Source(), b.Name, b.Spec.PolicyName))
+			continue
+		}
+		h.bindings = append(h.bindings, b)
+	}
+	var hooks []*validatingHook
+	for name, h := range c.hooks {
+		if len(h.bindings) == 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: ValidatingAdmissionPolicy %q has no ValidatingAdmissionPolicyBinding: it judges nothing",
+				c.policies[name].Source(), name))
+			continue
+		}
+		sort.Slice(h.bindings, func(i, j int) bool { return h.bindings[i].Name < h.bindings[j].Name })
+		hooks = append(hooks, h)
+	}
+	sort.Slice(hooks, func(i, j int) bool { return hooks[i].policy.Name < hooks[j].policy.Name })
+	return hooks, warnings
 }
 
 func compileValidating(p *admissionregistrationv1.ValidatingAdmissionPolicy, opts Options) (*validatingHook, error) {
