@@ -111,23 +111,10 @@ func (c *Cluster) Attempts() int64 { return c.attempts.Load() }
 
 // Run watches the cluster and loads the policy set on every change, until ctx is done.
 func (c *Cluster) Run(ctx context.Context) error {
-	disc, err := discovery.NewDiscoveryClientForConfig(c.opts.Config)
+	cacheDone, err := c.start(ctx)
 	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
+		return err
 	}
-	c.discover = disc
-	c.cache, err = crcache.New(c.opts.Config, crcache.Options{
-		DefaultWatchErrorHandler: func(_ context.Context, r *toolscache.Reflector, err error) {
-			c.log.Error(err, "watching the cluster", "reflector", r.TypeDescription())
-			msg := err.Error()
-			c.watchErr.Store(&msg)
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
-	}
-	cacheDone := make(chan error, 1)
-	go func() { cacheDone <- c.cache.Start(ctx) }()
 
 	// Until discovery first answers, it is asked again soon, backing off to the rediscovery period:
 	// the webhook is not ready meanwhile, and should be as soon as the API server can be reached.
@@ -183,12 +170,7 @@ func (c *Cluster) Run(ctx context.Context) error {
 			if c.discoveries.Load() == 0 {
 				continue // the status says why; discover pokes again once it answers
 			}
-			if pending := c.unsynced(); len(pending) > 0 {
-				status := fmt.Sprintf("waiting for the cache to sync %v", pending)
-				if msg := c.watchErr.Load(); msg != nil {
-					status += ": " + *msg
-				}
-				c.setStatus(status)
+			if !c.synced() {
 				schedule()
 				continue
 			}
@@ -196,6 +178,44 @@ func (c *Cluster) Run(ctx context.Context) error {
 			c.rebuild(ctx)
 		}
 	}
+}
+
+// start makes the discovery client and the informer cache, and starts the cache; the channel gets
+// the cache's end.
+func (c *Cluster) start(ctx context.Context) (<-chan error, error) {
+	disc, err := discovery.NewDiscoveryClientForConfig(c.opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	c.discover = disc
+	c.cache, err = crcache.New(c.opts.Config, crcache.Options{
+		DefaultWatchErrorHandler: func(_ context.Context, r *toolscache.Reflector, err error) {
+			c.log.Error(err, "watching the cluster", "reflector", r.TypeDescription())
+			msg := err.Error()
+			c.watchErr.Store(&msg)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.cache.Start(ctx) }()
+	return done, nil
+}
+
+// synced says whether every informer has synced; if not, the status names those still waiting and
+// the last watch error.
+func (c *Cluster) synced() bool {
+	pending := c.unsynced()
+	if len(pending) == 0 {
+		return true
+	}
+	status := fmt.Sprintf("waiting for the cache to sync %v", pending)
+	if msg := c.watchErr.Load(); msg != nil {
+		status += ": " + *msg
+	}
+	c.setStatus(status)
+	return false
 }
 
 // minRebuildGap is the least time between two loads of the set from the cluster.
