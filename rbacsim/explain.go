@@ -1,6 +1,7 @@
 package rbacsim
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -33,10 +34,11 @@ type NearMiss struct {
 // maxNearMisses bounds the list of near misses.
 const maxNearMisses = 10
 
-// Explain decides the request as Authorize does and says why: for an allowed request every binding,
-// role and rule that allows it; for a denied one the rules that fail on the fewest points (wrong verb,
-// API group, resource, resource name, URL), RoleBindings of other namespaces that would allow it,
-// and the bindings to missing roles.
+// Explain takes Authorize's decision on the request and says why: for an allowed request every
+// binding, role and rule that allows it; for a denied one the rules that fail on the fewest points
+// (wrong verb, API group, resource, resource name, URL), RoleBindings of other namespaces that would
+// allow it, and the bindings to missing roles. A user in system:masters is allowed whatever the
+// rules, as kube-apiserver's privileged-group authorizer allows it before RBAC is asked.
 func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 	e := &Explanation{}
 	u := a.GetUser()
@@ -47,6 +49,9 @@ func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 		if g == user.SystemPrivilegedGroup {
 			e.Allowed, e.Masters = true, true
 		}
+	}
+	if d, _, err := m.Authorize(context.Background(), a); err == nil && d == authorizer.DecisionAllow {
+		e.Allowed = true
 	}
 	req := requestFrom(a)
 	type miss struct {
@@ -62,9 +67,11 @@ func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 		}
 		reasons := mismatches(&req, rule)
 		if len(reasons) == 0 {
-			e.Allowed = true
 			e.Grants = append(e.Grants, src.String())
 			return true
+		}
+		if e.Allowed {
+			return true // no near misses for an allowed request
 		}
 		if req.resourceRequest != (len(rule.NonResourceURLs) == 0) {
 			return true // a URL rule is not near a resource request, nor the reverse
