@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -73,7 +76,11 @@ func newRootCmd(streams IOStreams) *cobra.Command {
 func run(args []string, streams IOStreams) int {
 	root := newRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	// Every command runs under one context that an interrupt or SIGTERM cancels: serve shuts down,
+	// a long check or audit stops.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}

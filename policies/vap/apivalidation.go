@@ -1,5 +1,9 @@
 package vap
 
+// The checks of this file are those the API server makes when a policy or binding is created
+// (pkg/apis/admissionregistration/validation), run when a set is compiled; evaluation is in
+// validating.go and mutating.go.
+
 import (
 	"fmt"
 	"strings"
