@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -94,21 +95,28 @@ func (o *rbacDiffOptions) side(arg, label string) (*rbacsim.Model, string, error
 		return nil, "", fmt.Errorf("%s: %w", label, err)
 	}
 	objs.Append(read)
-	model := rbacsim.NewModel(objs)
-	for _, n := range model.Notes() {
-		fmt.Fprintf(o.streams.ErrOut, "note: %s: %s\n", label, n)
-	}
-	return model, rev, nil
+	return rbacsim.NewModel(objs), rev, nil
 }
 
 func (o *rbacDiffOptions) Run() error {
-	oldModel, oldRev, err := o.side(o.Old, "OLD")
-	if err != nil {
+	// The two sides are read at once: each is read on every core, but building a model is serial.
+	var oldModel, newModel *rbacsim.Model
+	var oldRev, newRev string
+	var oldErr, newErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { oldModel, oldRev, oldErr = o.side(o.Old, "OLD") })
+	newModel, newRev, newErr = o.side(o.New, "NEW")
+	wg.Wait()
+	if err := errors.Join(oldErr, newErr); err != nil {
 		return withCode(exitBadInput, err)
 	}
-	newModel, newRev, err := o.side(o.New, "NEW")
-	if err != nil {
-		return withCode(exitBadInput, err)
+	for _, side := range []struct {
+		label string
+		model *rbacsim.Model
+	}{{"OLD", oldModel}, {"NEW", newModel}} {
+		for _, n := range side.model.Notes() {
+			fmt.Fprintf(o.streams.ErrOut, "note: %s: %s\n", side.label, n)
+		}
 	}
 	o.oldRev, o.newRev = oldRev, newRev
 	changes := rbacsim.Diff(oldModel, newModel)
