@@ -5,6 +5,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
@@ -33,20 +34,24 @@ func (m *Model) APIServerAuthorizer() authorizer.Authorizer {
 
 // StorageRuleResolver is the rule resolver of the API server's RBAC storage, which checks that a
 // Role or binding grants nothing its author lacks (the policybased storages of
-// pkg/registry/rbac): it reads roles from storage, so a missing role is the storage's NotFound
-// error, which names the plural resource ("clusterroles.rbac.authorization.k8s.io \"x\" not found").
-func (m *Model) StorageRuleResolver() *rbacregistryvalidation.DefaultRuleResolver {
-	l := storageListers{modelListers{m}}
+// pkg/registry/rbac). It reads roles from storage, whose NotFound error names the resource of the
+// request being served (the generic registry's qualifiedResourceFromContext), not the resource
+// read: "rolebindings.rbac.authorization.k8s.io \"view\" not found" while a RoleBinding is created.
+func (m *Model) StorageRuleResolver(request schema.GroupResource) *rbacregistryvalidation.DefaultRuleResolver {
+	l := storageListers{modelListers{m}, request}
 	return rbacregistryvalidation.NewDefaultRuleResolver(l, l, l, l)
 }
 
 // storageListers are modelListers with the storage's NotFound errors.
-type storageListers struct{ modelListers }
+type storageListers struct {
+	modelListers
+	request schema.GroupResource
+}
 
 func (l storageListers) GetRole(ctx context.Context, namespace, name string) (*rbacv1.Role, error) {
 	r, err := l.modelListers.GetRole(ctx, namespace, name)
 	if apierrors.IsNotFound(err) {
-		return nil, apierrors.NewNotFound(rbacv1.Resource("roles"), name)
+		return nil, apierrors.NewNotFound(l.request, name)
 	}
 	return r, err
 }
@@ -54,7 +59,7 @@ func (l storageListers) GetRole(ctx context.Context, namespace, name string) (*r
 func (l storageListers) GetClusterRole(ctx context.Context, name string) (*rbacv1.ClusterRole, error) {
 	r, err := l.modelListers.GetClusterRole(ctx, name)
 	if apierrors.IsNotFound(err) {
-		return nil, apierrors.NewNotFound(rbacv1.Resource("clusterroles"), name)
+		return nil, apierrors.NewNotFound(l.request, name)
 	}
 	return r, err
 }

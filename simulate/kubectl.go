@@ -46,8 +46,9 @@ func whileCreating(source string, err error) error {
 	return cmdutil.AddSourceToErr("creating", source, err)
 }
 
-// whilePatching is kubectl apply's error for a PATCH that failed, which names the patch and the
-// object.
+// whilePatching is kubectl apply's error for a PATCH that failed: its Patcher's ("patching"),
+// wrapped in apply's, which names the patch and the object.
 func whilePatching(patch []byte, i *resource.Info, source string, err error) error {
+	err = cmdutil.AddSourceToErr("patching", source, err)
 	return cmdutil.AddSourceToErr(fmt.Sprintf("applying patch:\n%s\nto:\n%v\nfor:", patch, i), source, err)
 }

@@ -182,9 +182,10 @@ func (w *world) authorizer() authorizer.Authorizer {
 	return w.authz
 }
 
-// ruleResolver is the RBAC storage's rule resolver over the cluster as it stands.
-func (w *world) ruleResolver() rbacregistryvalidation.AuthorizationRuleResolver {
-	return w.rbacModel().StorageRuleResolver()
+// ruleResolver is the RBAC storage's rule resolver over the cluster as it stands, serving a
+// request for resource.
+func (w *world) ruleResolver(resource schema.GroupResource) rbacregistryvalidation.AuthorizationRuleResolver {
+	return w.rbacModel().StorageRuleResolver(resource)
 }
 
 // lazyAuthorizer decides with the model of the moment, so that plugins initialized once (and the
