@@ -73,12 +73,13 @@ func refusedRequest(res *Result, err error, wrap func(error) error) (*Result, er
 	return res.refuse(StageAuthorization, wrap(err)), nil
 }
 
-// accept stores an accepted object in the simulated cluster.
+// accept stores an accepted object in the simulated cluster; the result shows it without what the
+// API server generates for each write.
 func (w *world) accept(res *Result, stored *unstructured.Unstructured, a *attempt, outcome Outcome) (*Result, error) {
 	if err := w.store(stored, a.gvr); err != nil {
 		return nil, err
 	}
-	res.Outcome, res.Object = outcome, stored
+	res.Outcome, res.Object = outcome, withoutGenerated(stored)
 	return res, nil
 }
 
@@ -139,6 +140,14 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 	if err := w.escalation(ctx, internal, a.namespace); err != nil {
 		return nil, StageEscalation, err
 	}
+	if err := validateObject(ctx, a, internal, oldInternal); err != nil {
+		return nil, StageValidation, err
+	}
+	if Validated(a.gvk.GroupKind()) {
+		if mutated, err = fromInternal(internal, a.gvk); err != nil {
+			return nil, StageValidation, apierrors.NewInternalError(err)
+		}
+	}
 	if authorizeCreate != nil {
 		if err := authorizeCreate(); err != nil {
 			return nil, StageAuthorization, err
@@ -151,4 +160,15 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 		return nil, StageValidating, err
 	}
 	return mutated, "", nil
+}
+
+// withoutGenerated leaves out of a stored object what the API server generates anew for every
+// write (its uid, creation time and resource version), so that a simulation prints the same object
+// every time.
+func withoutGenerated(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	out := obj.DeepCopy()
+	unstructured.RemoveNestedField(out.Object, "metadata", "uid")
+	unstructured.RemoveNestedField(out.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(out.Object, "metadata", "resourceVersion")
+	return out
 }

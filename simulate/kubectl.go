@@ -28,7 +28,7 @@ func KubectlMessage(err error) string {
 	cmdutil.BehaviorOnFatal(func(m string, _ int) { msg = m })
 	defer cmdutil.DefaultBehaviorOnFatal()
 	cmdutil.CheckErr(err)
-	return strings.TrimSuffix(msg, "\n")
+	return strings.TrimRight(msg, "\n")
 }
 
 // info is kubectl's resource.Info of an object, for its error wording.

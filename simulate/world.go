@@ -3,10 +3,13 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -48,6 +51,7 @@ type world struct {
 	// modelAuthz is the API server's authorizer over modelAuthzOf, the model it was made of.
 	modelAuthz   authorizer.Authorizer
 	modelAuthzOf *rbacsim.Model
+	revision     int // the last resource version given
 }
 
 func newWorld(ctx context.Context, opts Options) (*world, error) {
@@ -86,9 +90,11 @@ func newWorld(ctx context.Context, opts Options) (*world, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.stamp(obj)
 		w.objects[keyOf(res, obj.GetNamespace(), obj.GetName())] = obj
 		if isNamespace(obj) {
 			sa := defaultServiceAccount(obj.GetName())
+			w.stamp(sa)
 			w.objects[keyOf(corev1.SchemeGroupVersion.WithResource("serviceaccounts"), sa.GetNamespace(), sa.GetName())] = sa
 		}
 	}
@@ -130,6 +136,7 @@ func (w *world) get(gvr schema.GroupVersionResource, namespace, name string) *un
 // when it is an RBAC object. A new Namespace gets its default ServiceAccount, as the
 // controller-manager's service account controller gives it one.
 func (w *world) store(obj *unstructured.Unstructured, gvr schema.GroupVersionResource) error {
+	w.stamp(obj)
 	w.objects[keyOf(gvr, obj.GetNamespace(), obj.GetName())] = obj
 	if err := w.cluster.add(obj, gvr); err != nil {
 		return err
@@ -138,6 +145,7 @@ func (w *world) store(obj *unstructured.Unstructured, gvr schema.GroupVersionRes
 		sa := defaultServiceAccount(obj.GetName())
 		saGVR := corev1.SchemeGroupVersion.WithResource("serviceaccounts")
 		if w.get(saGVR, sa.GetNamespace(), sa.GetName()) == nil {
+			w.stamp(sa)
 			w.objects[keyOf(saGVR, sa.GetNamespace(), sa.GetName())] = sa
 			if err := w.cluster.add(sa, saGVR); err != nil {
 				return err
@@ -210,6 +218,19 @@ func (w *world) current() authorizer.Authorizer {
 		w.modelAuthz, w.modelAuthzOf = m.APIServerAuthorizer(), m
 	}
 	return w.modelAuthz
+}
+
+// stamp gives an object of the cluster what the API server's storage gives it: a resource version
+// (a new one for every write), and a uid and creation time when it has none.
+func (w *world) stamp(obj *unstructured.Unstructured) {
+	w.revision++
+	obj.SetResourceVersion(strconv.Itoa(w.revision))
+	if obj.GetUID() == "" {
+		obj.SetUID(types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", w.revision)))
+	}
+	if created := obj.GetCreationTimestamp(); created.IsZero() {
+		obj.SetCreationTimestamp(metav1.Now())
+	}
 }
 
 func isNamespace(obj *unstructured.Unstructured) bool {
