@@ -2,9 +2,16 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apiserver/pkg/admission"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // serverSide is kubectl apply --server-side of one object: one apply PATCH with kubectl's field
@@ -25,7 +32,11 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, ex
 		if isNamespace(obj) {
 			a.namespace = obj.GetName()
 		}
-		stored, stage, err := w.admit(ctx, a, applied(obj, existing), existing, nil)
+		merged, err := applied(obj, existing)
+		if err != nil {
+			return nil, err
+		}
+		stored, stage, err := w.admit(ctx, a, merged, existing, nil)
 		if err != nil {
 			return res.refuse(stage, err), nil
 		}
@@ -47,13 +58,32 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, ex
 	return w.accept(res, stored, a, Created)
 }
 
-// applied is the object a server-side apply makes of an existing one. verdict does not merge
-// managed fields: the applied manifest replaces the fields it names, and the object keeps its
-// other metadata.
-func applied(obj, existing *unstructured.Unstructured) *unstructured.Unstructured {
-	out := obj.DeepCopy()
-	out.SetUID(existing.GetUID())
-	out.SetResourceVersion(existing.GetResourceVersion())
-	out.SetCreationTimestamp(existing.GetCreationTimestamp())
-	return out
+// applied is the object a server-side apply makes of an existing one, as verdict approximates it:
+// the applied manifest merged into the object as a strategic merge patch (a JSON merge patch for
+// kinds without Go types), so that fields the manifest does not name (those admission set, those
+// of other managers) stay. verdict does not track managed fields: a field that this manager applied
+// before and no longer names is kept, where the API server would remove it.
+func applied(obj, existing *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	patch, err := json.Marshal(obj.Object)
+	if err != nil {
+		return nil, err
+	}
+	current, err := json.Marshal(existing.Object)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	if versioned, err := clientgoscheme.Scheme.New(obj.GroupVersionKind()); err == nil {
+		out, err = strategicpatch.StrategicMergePatch(current, patch, versioned)
+		if err != nil {
+			return nil, err
+		}
+	} else if out, err = jsonpatch.MergePatch(current, patch); err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(out); err != nil {
+		return nil, err
+	}
+	return manifest.Normalize(u)
 }

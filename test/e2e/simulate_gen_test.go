@@ -71,10 +71,11 @@ func (o simObject) ref() objectRef {
 
 // simSession is one user's kubectl apply: the user and the objects, one file each.
 type simSession struct {
-	index   int
-	user    string
-	groups  []string
-	objects []simObject
+	index      int
+	user       string
+	groups     []string
+	serverSide bool
+	objects    []simObject
 }
 
 // write writes each object to a file of its own, in order, and returns their paths.
@@ -114,15 +115,16 @@ func (g *simGen) session(k int) *simSession {
 	default:
 		s.user = g.parity.pick(parityUsers[:8])
 	}
+	s.serverSide = g.r.IntN(4) == 0
 	var created []string // namespaces of this session
 	for i := range *simulateObjects {
-		s.objects = append(s.objects, g.object(k, i, &created, s.objects))
+		s.objects = append(s.objects, g.object(k, i, &created, s.objects, s.serverSide))
 	}
 	return s
 }
 
 // object draws object i of session k.
-func (g *simGen) object(k, i int, created *[]string, before []simObject) simObject {
+func (g *simGen) object(k, i int, created *[]string, before []simObject, serverSide bool) simObject {
 	ns := g.namespace(*created)
 	name := func(kind string) string { return fmt.Sprintf("s%d-%s-%d", k, kind, g.r.IntN(3)) }
 	var obj map[string]any
@@ -155,7 +157,9 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject) simObje
 	case n < 94:
 		obj = rbacObject("ClusterRoleBinding", meta("", name("crb"), nil), map[string]any{"roleRef": g.roleRef(false), "subjects": g.parity.subjects("")})
 	default:
-		if len(before) > 0 {
+		// A server-side apply of an object that exists is approximated by simulate (it does not
+		// track managed fields, see serverside.go), so server-side sessions apply each object once.
+		if len(before) > 0 && !serverSide {
 			again := before[g.r.IntN(len(before))].DeepCopy()
 			if again.GetKind() == "ConfigMap" && g.r.IntN(2) == 0 {
 				_ = unstructured.SetNestedField(again.Object, "green", "data", "color")

@@ -68,8 +68,8 @@ func TestSimulateParity(t *testing.T) {
 		paths := s.write(t, dir)
 		real := make([]applied, len(paths))
 		for i, p := range paths {
-			real[i] = kubectlApply(t, env, kubectl, dir, p, s.user, s.groups)
-			if real[i].outcome == "created" {
+			real[i] = kubectlApply(t, env, kubectl, dir, p, s)
+			if real[i].outcome == "created" || real[i].outcome == "serverside-applied" {
 				tracked = append(tracked, s.objects[i].ref())
 				if s.objects[i].isNamespace() {
 					createDefaultServiceAccount(t, cs, s.objects[i].GetName())
@@ -78,7 +78,7 @@ func TestSimulateParity(t *testing.T) {
 		}
 		in, err := simulate.Read(t.Context(), simulate.Paths{
 			Files: paths, Existing: []string{existing}, RBAC: []string{w.rbac}, WithDefaults: true,
-			Policies: []string{w.policies}, As: s.user, AsGroups: s.groups,
+			Policies: []string{w.policies}, As: s.user, AsGroups: s.groups, ServerSide: s.serverSide,
 		})
 		if err != nil {
 			t.Fatalf("session %d: reading the inputs: %v", k, err)
@@ -94,7 +94,7 @@ func TestSimulateParity(t *testing.T) {
 			}
 			if d := compareApplied(real[i], &res); d != "" {
 				diffs++
-				shown = append(shown, fmt.Sprintf("session %d (%s %q), %s %s/%s:\n%s", k, s.user, s.groups, res.Kind, res.Namespace, res.Name, d))
+				shown = append(shown, fmt.Sprintf("session %d (%s %q, server-side %v), %s %s/%s:\n%s", k, s.user, s.groups, s.serverSide, res.Kind, res.Namespace, res.Name, d))
 			}
 		}
 	}
@@ -119,11 +119,14 @@ type applied struct {
 // kubectlApply runs kubectl apply -f path as the user, as a person would, and reads what kubectl
 // printed: the outcome on standard output, or the error and the API server's warnings on standard
 // error.
-func kubectlApply(t *testing.T, env *controlplane.Env, kubectl, dir, path, user string, groups []string) applied {
+func kubectlApply(t *testing.T, env *controlplane.Env, kubectl, dir, path string, s *simSession) applied {
 	t.Helper()
-	args := []string{"--kubeconfig", env.Kubeconfig, "--cache-dir", filepath.Join(dir, "kubectl-cache"), "apply", "-f", path, "--as", user}
-	for _, g := range groups {
+	args := []string{"--kubeconfig", env.Kubeconfig, "--cache-dir", filepath.Join(dir, "kubectl-cache"), "apply", "-f", path, "--as", s.user}
+	for _, g := range s.groups {
 		args = append(args, "--as-group", g)
+	}
+	if s.serverSide {
+		args = append(args, "--server-side")
 	}
 	cmd := exec.CommandContext(t.Context(), kubectl, args...)
 	var out, errOut bytes.Buffer
@@ -170,7 +173,7 @@ func stageOf(msg string) string {
 		return "admission:ServiceAccount"
 	case strings.Contains(msg, "ValidatingAdmissionPolicy"):
 		return simulate.StageValidating
-	case strings.Contains(msg, `error when creating`) && strings.Contains(msg, `namespaces "`) && strings.HasSuffix(msg, `not found`):
+	case missingNamespace.MatchString(msg):
 		return "admission:NamespaceLifecycle"
 	case strings.Contains(msg, "rbac.authorization.k8s.io") && strings.HasSuffix(msg, "not found"):
 		return simulate.StageEscalation // a binding's role that the storage cannot find
@@ -185,10 +188,17 @@ func stageOf(msg string) string {
 // (a refused update's diff) is compared without them.
 var randomNames = regexp.MustCompile(`(kube-api-access-)[a-z0-9]{5}`)
 
+// missingNamespace is NamespaceLifecycle's refusal as kubectl prints it.
+var missingNamespace = regexp.MustCompile(`^Error from server \(NotFound\): .*namespaces "[^"]+" not found$`)
+
 // compareApplied says how a simulated result differs from what kube-apiserver did, or "".
 func compareApplied(real applied, sim *simulate.Result) string {
 	var d []string
-	if string(sim.Outcome) != real.outcome {
+	outcome := string(sim.Outcome)
+	if real.outcome == "serverside-applied" && (sim.Outcome == simulate.Created || sim.Outcome == simulate.Configured) {
+		outcome = real.outcome // kubectl says the same of both
+	}
+	if outcome != real.outcome {
 		d = append(d, fmt.Sprintf("outcome: kube-apiserver %s, simulate %s", real.outcome, sim.Outcome))
 	}
 	if sim.Stage != real.stage {
