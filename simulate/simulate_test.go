@@ -241,7 +241,7 @@ func run(t *testing.T, user, inputs, existing, policyText string, serverSide boo
 	return rep
 }
 
-func decode(t *testing.T, name, text string) []manifest.Document {
+func decode(t testing.TB, name, text string) []manifest.Document {
 	t.Helper()
 	set := manifest.Decode(name, []byte(text))
 	if err := set.Err(); err != nil {
