@@ -33,14 +33,17 @@ func (w *world) apply(ctx context.Context, d manifest.Document) (*Result, error)
 	obj := req.Object
 	res := newResult(d, obj)
 	res.Warnings = append(res.Warnings, warns...)
-	if err := withLastApplied(obj, d.Object); err != nil {
-		return nil, err
+	sent := sentObject(d.Object, obj.GetNamespace())
+	if !w.server {
+		if err := withLastApplied(obj, sent); err != nil {
+			return nil, err
+		}
 	}
 	a := &attempt{gvk: req.Kind, gvr: req.Resource, namespace: req.Namespace, name: obj.GetName(), warnings: &warnings{}}
 	defer func() { res.Warnings = append(res.Warnings, a.warnings.list...) }()
 	existing := w.get(a.gvr, obj.GetNamespace(), a.name)
 	if w.server {
-		return w.serverSide(ctx, res, a, obj, existing)
+		return w.serverSide(ctx, res, a, obj, sent, existing)
 	}
 	i := info(a.gvk, a.gvr, obj.GetNamespace(), a.name)
 	r, _, err := w.authorize(ctx, "GET", objectPath(a.gvr, obj.GetNamespace(), a.name))
@@ -49,7 +52,7 @@ func (w *world) apply(ctx context.Context, d manifest.Document) (*Result, error)
 		return refusedRequest(res, err, func(err error) error { return whileRetrieving(i, d.File, err) })
 	}
 	if existing != nil {
-		return w.patch(ctx, res, a, obj, existing)
+		return w.patch(ctx, res, a, sent, existing)
 	}
 	r, attrs, err := w.authorize(ctx, "POST", withQuery(objectPath(a.gvr, obj.GetNamespace(), ""), writeQuery(clientSideManager, false)))
 	res.Requests = append(res.Requests, r)
@@ -83,13 +86,19 @@ func (w *world) accept(res *Result, stored *unstructured.Unstructured, a *attemp
 	return res, nil
 }
 
-// withLastApplied gives obj the annotation kubectl apply writes, the manifest as kubectl sends it
-// (util.CreateApplyAnnotation), with the namespace kubectl fills in when the manifest has none.
-func withLastApplied(obj, written *unstructured.Unstructured) error {
+// sentObject is the manifest as kubectl sends it: as written, in the namespace kubectl fills in
+// when it has none.
+func sentObject(written *unstructured.Unstructured, namespace string) *unstructured.Unstructured {
 	sent := written.DeepCopy()
-	if obj.GetNamespace() != "" {
-		sent.SetNamespace(obj.GetNamespace())
+	if namespace != "" {
+		sent.SetNamespace(namespace)
 	}
+	return sent
+}
+
+// withLastApplied gives sent the annotation client-side kubectl apply writes, the manifest as it
+// sends it (util.CreateApplyAnnotation), and obj the same annotation.
+func withLastApplied(obj, sent *unstructured.Unstructured) error {
 	if err := util.CreateApplyAnnotation(sent, unstructured.UnstructuredJSONScheme); err != nil {
 		return err
 	}

@@ -26,8 +26,9 @@ const Unchanged Outcome = "unchanged"
 // last-applied configuration, the manifest and the object in the cluster (a strategic merge patch
 // for built-in kinds, a JSON merge patch for others, as kubectl's Patcher without OpenAPI), sent as
 // one PATCH unless it is empty; the API server applies it and admits the result as an UPDATE.
-func (w *world) patch(ctx context.Context, res *Result, a *attempt, obj, existing *unstructured.Unstructured) (*Result, error) {
-	patched, patch, err := threeWay(obj, existing)
+func (w *world) patch(ctx context.Context, res *Result, a *attempt, sent, existing *unstructured.Unstructured) (*Result, error) {
+	obj := sent
+	patched, patch, err := threeWay(sent, existing)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +54,8 @@ func (w *world) patch(ctx context.Context, res *Result, a *attempt, obj, existin
 	return w.accept(res, stored, a, Configured)
 }
 
-// threeWay is kubectl's patch of existing towards obj (which carries its new last-applied
-// annotation), and the object it makes of existing as the API server applies it, then decodes and
+// threeWay is kubectl's patch of existing towards obj, the manifest as kubectl sends it (with its
+// new last-applied annotation), and the object it makes of existing as the API server applies it, then decodes and
 // defaults it.
 func threeWay(obj, existing *unstructured.Unstructured) (*unstructured.Unstructured, []byte, error) {
 	modified, err := json.Marshal(obj.Object)

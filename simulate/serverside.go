@@ -19,7 +19,7 @@ import (
 // checks that the user may also create it, after the object's validation and before validating
 // admission (k8s.io/apiserver/pkg/endpoints/handlers/patch.go, withAuthorization). kubectl does not
 // add the source to the error of a server-side apply.
-func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, existing *unstructured.Unstructured) (*Result, error) {
+func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, sent, existing *unstructured.Unstructured) (*Result, error) {
 	path := objectPath(a.gvr, obj.GetNamespace(), a.name)
 	r, attrs, err := w.authorize(ctx, "PATCH", withQuery(path, writeQuery(serverSideManager, true)))
 	res.Requests = append(res.Requests, r)
@@ -32,7 +32,7 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, ex
 		if isNamespace(obj) {
 			a.namespace = obj.GetName()
 		}
-		merged, err := applied(obj, existing)
+		merged, err := applied(sent, existing)
 		if err != nil {
 			return nil, err
 		}
