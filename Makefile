@@ -63,11 +63,12 @@ parity: ## Compare verdict check --as-written with the real gator test and conft
 	$(GOTEST) ./test/parity -count=1 -v $(if $(GATOR),-gator $(abspath $(GATOR))) $(if $(CONFTEST),-conftest $(abspath $(CONFTEST))) $(if $(VERDICT),-verdict $(abspath $(VERDICT)))
 
 .PHONY: fuzz
-fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects), FUZZTIME each.
+fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects, simulate's raw requests), FUZZTIME each.
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./manifest
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzReadReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rbacsim
+	$(GOTEST) -run '^$$' -fuzz '^FuzzRunRequest$$' -fuzztime $(FUZZTIME) ./simulate
 
 ##@ Build
 
