@@ -127,6 +127,10 @@ func (g *simGen) session(k int) *simSession {
 func (g *simGen) object(k, i int, created *[]string, before []simObject, serverSide bool) simObject {
 	ns := g.namespace(*created)
 	name := func(kind string) string { return fmt.Sprintf("s%d-%s-%d", k, kind, g.r.IntN(3)) }
+	if serverSide {
+		// Names of a server-side session are its own: see the default case below.
+		name = func(kind string) string { return fmt.Sprintf("s%d-%s-u%d", k, kind, i) }
+	}
 	var obj map[string]any
 	switch n := g.r.IntN(100); {
 	case n < 10:

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,7 +41,8 @@ var (
 // TestSimulateParity applies random manifests as impersonated users with the real kubectl apply
 // --as against a real kube-apiserver, object by object, and compares what happened to each object
 // with verdict simulate on the same inputs (the cluster's objects before the session as --existing):
-// accepted or refused, the stage, the message kubectl prints, and the API server's warnings.
+// accepted or refused, the stage, the message kubectl prints, the API server's warnings, and the
+// object as stored (read back at once, without what the API server makes up for each write).
 func TestSimulateParity(t *testing.T) {
 	kubectl, err := controlplane.KubectlPath()
 	if err != nil {
@@ -59,7 +62,7 @@ func TestSimulateParity(t *testing.T) {
 	w := g.world(t, cs, dyn, dir)
 	setup := time.Since(start)
 
-	var compared, refused, diffs int
+	var compared, refused, stored, diffs int
 	var shown []string
 	tracked := w.base
 	for k := range *simulateSessions {
@@ -69,6 +72,9 @@ func TestSimulateParity(t *testing.T) {
 		real := make([]applied, len(paths))
 		for i, p := range paths {
 			real[i] = kubectlApply(t, env, kubectl, dir, p, s)
+			if real[i].outcome != "refused" {
+				real[i].stored = readBack(t, dyn, s.objects[i].ref())
+			}
 			if real[i].outcome == "created" || real[i].outcome == "serverside-applied" {
 				tracked = append(tracked, s.objects[i].ref())
 				if s.objects[i].isNamespace() {
@@ -92,14 +98,17 @@ func TestSimulateParity(t *testing.T) {
 			if real[i].outcome == "refused" {
 				refused++
 			}
+			if real[i].stored != nil && res.Object != nil {
+				stored++
+			}
 			if d := compareApplied(real[i], &res); d != "" {
 				diffs++
 				shown = append(shown, fmt.Sprintf("session %d (%s %q, server-side %v), %s %s/%s:\n%s", k, s.user, s.groups, s.serverSide, res.Kind, res.Namespace, res.Name, d))
 			}
 		}
 	}
-	t.Logf("seed %d: %d sessions, %d objects compared (%d refused by kube-apiserver), setup %s, total %s; %d differences",
-		*simulateSeed, *simulateSessions, compared, refused, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
+	t.Logf("seed %d: %d sessions, %d objects compared (%d refused by kube-apiserver, %d stored objects compared), setup %s, total %s; %d differences",
+		*simulateSeed, *simulateSessions, compared, refused, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
 	if diffs > 0 {
 		t.Errorf("%d of %d objects differ (first %d):\n%s", diffs, compared, min(diffs, 15), strings.Join(shown[:min(diffs, 15)], "\n\n"))
 	}
@@ -114,6 +123,7 @@ type applied struct {
 	stage    string
 	message  string
 	warnings []string
+	stored   map[string]any // the object as stored, read back at once, for an accepted one
 }
 
 // kubectlApply runs kubectl apply -f path as the user, as a person would, and reads what kubectl
@@ -217,7 +227,40 @@ func compareApplied(real applied, sim *simulate.Result) string {
 	if !slices.Equal(rw, sw) {
 		d = append(d, fmt.Sprintf("warnings: kube-apiserver %q, simulate %q", rw, sw))
 	}
+	if real.stored != nil && sim.Object != nil {
+		if diff := cmp.Diff(comparable(real.stored), comparable(sim.Object.Object)); diff != "" {
+			d = append(d, "stored object (-kube-apiserver +simulate):\n"+diff)
+		}
+	}
 	return strings.Join(d, "\n")
+}
+
+// comparable is a stored object without what the API server makes up for each write (uid,
+// resource version, creation time, managed fields) and with the pods' random volume names replaced.
+func comparable(obj map[string]any) map[string]any {
+	u := (&unstructured.Unstructured{Object: obj}).DeepCopy()
+	for _, f := range []string{"uid", "resourceVersion", "creationTimestamp", "managedFields"} {
+		unstructured.RemoveNestedField(u.Object, "metadata", f)
+	}
+	data, err := json.Marshal(u.Object)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal([]byte(randomNames.ReplaceAllString(string(data), "$1")), &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// readBack reads an object as the API server stores it.
+func readBack(t *testing.T, dyn dynamic.Interface, r objectRef) map[string]any {
+	t.Helper()
+	obj, err := dyn.Resource(r.gvr).Namespace(r.namespace).Get(t.Context(), r.name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading %v %s/%s back: %v", r.gvr, r.namespace, r.name, err)
+	}
+	return obj.Object
 }
 
 func createDefaultServiceAccount(t *testing.T, cs kubernetes.Interface, ns string) {
