@@ -199,6 +199,10 @@ func (g *simGen) podSpec() map[string]any {
 		image = "busybox:latest"
 	}
 	c := map[string]any{"name": "c", "image": image}
+	if g.r.IntN(5) == 0 {
+		memory := g.parity.pick([]string{"512Mi", "2Gi"}) // within and above ns-b's LimitRange maximum
+		c["resources"] = map[string]any{"limits": map[string]any{"memory": memory}}
+	}
 	spec := map[string]any{"containers": []any{c}}
 	switch g.r.IntN(3) {
 	case 0: // restricted

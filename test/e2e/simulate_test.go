@@ -198,6 +198,20 @@ func stageOf(msg string) string {
 // (a refused update's diff) is compared without them.
 var randomNames = regexp.MustCompile(`(kube-api-access-)[a-z0-9]{5}`)
 
+// rbacErrors is the list of resolution errors in an RBAC denial's reason: kube-apiserver lists them
+// in the order its informers return the bindings, a Go map's, so they are compared as a set.
+var rbacErrors = regexp.MustCompile(`RBAC: \[([^\]]*)\]`)
+
+// normalMessage is a message without what kube-apiserver makes up or orders at random.
+func normalMessage(msg string) string {
+	msg = randomNames.ReplaceAllString(msg, "$1")
+	return rbacErrors.ReplaceAllStringFunc(msg, func(m string) string {
+		items := strings.Split(rbacErrors.FindStringSubmatch(m)[1], ", ")
+		slices.Sort(items)
+		return "RBAC: [" + strings.Join(items, ", ") + "]"
+	})
+}
+
 // missingNamespace is NamespaceLifecycle's refusal as kubectl prints it.
 var missingNamespace = regexp.MustCompile(`^Error from server \(NotFound\): .*namespaces "[^"]+" not found$`)
 
@@ -214,7 +228,7 @@ func compareApplied(real applied, sim *simulate.Result) string {
 	if sim.Stage != real.stage {
 		d = append(d, fmt.Sprintf("stage: kube-apiserver %q, simulate %q", real.stage, sim.Stage))
 	}
-	if randomNames.ReplaceAllString(sim.Message, "$1") != randomNames.ReplaceAllString(real.message, "$1") {
+	if normalMessage(sim.Message) != normalMessage(real.message) {
 		d = append(d, fmt.Sprintf("message: kube-apiserver\n  %s\nsimulate\n  %s", real.message, sim.Message))
 		if *simulateDump != "" {
 			_ = os.WriteFile(*simulateDump+".kube", []byte(real.message), 0o600)
@@ -344,6 +358,9 @@ func (g *simGen) world(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interf
 		createDefaultServiceAccount(t, cs, ns)
 		w.base = append(w.base, objectRef{gvr: nsGVR, name: ns})
 	}
+	// A LimitRange in ns-b, for LimitRanger: its defaults and its maximum.
+	applyAsAdmin(t, dyn, []byte(simLimitRange))
+	w.base = append(w.base, objectRef{gvr: corev1.SchemeGroupVersion.WithResource("limitranges"), namespace: "ns-b", name: "sim-limits"})
 	objs := g.parity.objects()
 	createRBAC(t, cs, objs)
 	grants := []byte(simGrants)
@@ -423,6 +440,18 @@ kind: ClusterRoleBinding
 metadata: {name: sim-olga}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 subjects: [{kind: User, name: olga}]
+`
+
+const simLimitRange = `
+apiVersion: v1
+kind: LimitRange
+metadata: {name: sim-limits, namespace: ns-b}
+spec:
+  limits:
+  - type: Container
+    default: {memory: 256Mi}
+    defaultRequest: {memory: 128Mi}
+    max: {memory: 1Gi}
 `
 
 // simPolicies are the cluster's ValidatingAdmissionPolicies: a denial by content, one by the
