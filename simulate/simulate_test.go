@@ -164,6 +164,13 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: c}\n",
 		want:     []want{{kind: "ConfigMap", name: "c", outcome: "configured"}, {kind: "ConfigMap", name: "c", outcome: "unchanged"}},
 	}, {
+		name:     "LimitRanger applies a LimitRange among the existing objects",
+		user:     "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: shop}\nspec: {limits: [{type: Container, max: {memory: 1Gi}}]}\n",
+		inputs:   "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i, resources: {limits: {memory: 2Gi}}}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:LimitRanger",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
