@@ -32,8 +32,8 @@ import (
 )
 
 var (
-	simulateSeed     = flag.Uint64("simulate-seed", 20261201, "seed of the simulate differential test's world and applies")
-	simulateSessions = flag.Int("simulate-sessions", 8, "sessions (one user's kubectl apply each) of the simulate differential test")
+	simulateSeed     = flag.Uint64("simulate-seed", 3, "seed of the simulate differential test's world and applies")
+	simulateSessions = flag.Int("simulate-sessions", 12, "sessions (one user's kubectl apply each) of the simulate differential test")
 	simulateDump     = flag.String("simulate-dump", "", "write the messages of a differing object to this path .kube and .simulate, for diff")
 	simulateObjects  = flag.Int("simulate-objects", 10, "objects each session of the simulate differential test applies")
 )
@@ -63,6 +63,7 @@ func TestSimulateParity(t *testing.T) {
 	setup := time.Since(start)
 
 	var compared, refused, stored, diffs int
+	stages := map[string]int{}
 	var shown []string
 	tracked := w.base
 	for k := range *simulateSessions {
@@ -97,6 +98,7 @@ func TestSimulateParity(t *testing.T) {
 			compared++
 			if real[i].outcome == "refused" {
 				refused++
+				stages[real[i].stage]++
 			}
 			if real[i].stored != nil && res.Object != nil {
 				stored++
@@ -107,8 +109,8 @@ func TestSimulateParity(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("seed %d: %d sessions, %d objects compared (%d refused by kube-apiserver, %d stored objects compared), setup %s, total %s; %d differences",
-		*simulateSeed, *simulateSessions, compared, refused, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
+	t.Logf("seed %d: %d sessions, %d objects compared (%d refused by kube-apiserver %v, %d stored objects compared), setup %s, total %s; %d differences",
+		*simulateSeed, *simulateSessions, compared, refused, stages, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
 	if diffs > 0 {
 		t.Errorf("%d of %d objects differ (first %d):\n%s", diffs, compared, min(diffs, 15), strings.Join(shown[:min(diffs, 15)], "\n\n"))
 	}
