@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,14 +129,28 @@ func (e *Env) Kubectl(t testing.TB, args ...string) *exec.Cmd {
 
 // KubectlPath is the kubectl that Kubectl runs.
 func KubectlPath() (string, error) {
-	if dir, err := binaryDir(); err == nil {
-		built := filepath.Join(dir, "kubectl")
-		if info, err := os.Stat(built); err == nil && !info.IsDir() {
-			return built, nil
-		}
+	if built, err := BuiltKubectl(); err == nil {
+		return built, nil
 	}
 	return exec.LookPath("kubectl")
 }
+
+// BuiltKubectl is the kubectl of the control plane's release that `make controlplane` builds into
+// bin/k8s (or KUBEBUILDER_ASSETS), for tests that compare with kubectl's own output.
+func BuiltKubectl() (string, error) {
+	dir, err := binaryDir()
+	if err != nil {
+		return "", err
+	}
+	built := filepath.Join(dir, "kubectl")
+	if info, err := os.Stat(built); err != nil || info.IsDir() {
+		return "", fmt.Errorf("no kubectl in %s: run `make controlplane` to build it", dir)
+	}
+	return built, nil
+}
+
+// InCI reports whether the tests run in CI, where a missing binary is a failure, not a skip.
+func InCI() bool { return inCI() }
 
 // Option changes the control plane that Start starts.
 type Option func(*envtest.Environment)
