@@ -85,11 +85,12 @@ parity: ## Compare verdict check --as-written with the real gator test and conft
 	$(GOTEST) ./test/parity -count=1 -v $(if $(GATOR),-gator $(abspath $(GATOR))) $(if $(CONFTEST),-conftest $(abspath $(CONFTEST))) $(if $(VERDICT),-verdict $(abspath $(VERDICT)))
 
 .PHONY: fuzz
-fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects), FUZZTIME each.
+fuzz: ## Fuzz the parsers (manifests, AdmissionReviews and their request bounds, RBAC objects, simulate's raw requests), FUZZTIME each.
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./manifest
 	$(GOTEST) -run '^$$' -fuzz '^FuzzDecodeReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzReadReview$$' -fuzztime $(FUZZTIME) ./webhook
 	$(GOTEST) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rbacsim
+	$(GOTEST) -run '^$$' -fuzz '^FuzzRunRequest$$' -fuzztime $(FUZZTIME) ./simulate
 
 ##@ Build
 
@@ -208,7 +209,7 @@ pinned-version = got="$$(cd $(1) && $(CONTROLPLANE_GO) list -m -f '{{.Version}}'
 	if [ "$$got" != "$(3)" ]; then echo "$(1)/go.mod requires $(2) $$got, the Makefile pins $(3)"; exit 1; fi
 
 .PHONY: controlplane
-controlplane: $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd ## Build kube-apiserver and etcd for the e2e tests into bin/k8s.
+controlplane: $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd $(K8S_BIN)/kubectl ## Build kube-apiserver, etcd and kubectl for the e2e tests into bin/k8s.
 
 $(K8S_BIN)/kube-apiserver: $(addprefix $(CONTROLPLANE_SRC)/kube-apiserver/,go.mod go.sum main.go)
 	@$(call pinned-version,$(CONTROLPLANE_SRC)/kube-apiserver,k8s.io/kubernetes,$(KUBE_VERSION))
@@ -216,6 +217,14 @@ $(K8S_BIN)/kube-apiserver: $(addprefix $(CONTROLPLANE_SRC)/kube-apiserver/,go.mo
 	cd $(CONTROLPLANE_SRC)/kube-apiserver && \
 	date="$$($(CONTROLPLANE_GO) list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)" && \
 	$(CONTROLPLANE_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS) -X $(KUBE_VERSION_PKG).buildDate=$$date" -o $(abspath $@).tmp . && \
+	mv $(abspath $@).tmp $(abspath $@)
+
+# kubectl of the same release, for the simulate differential test (real kubectl apply --as): its module
+# requires the staging module k8s.io/kubectl at the v0 version of KUBE_VERSION (v1.37.2 -> v0.37.2).
+$(K8S_BIN)/kubectl: $(addprefix $(CONTROLPLANE_SRC)/kubectl/,go.mod go.sum main.go)
+	@$(call pinned-version,$(CONTROLPLANE_SRC)/kubectl,k8s.io/kubectl,$(patsubst v1.%,v0.%,$(KUBE_VERSION)))
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_SRC)/kubectl && $(CONTROLPLANE_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $(abspath $@).tmp . && \
 	mv $(abspath $@).tmp $(abspath $@)
 
 $(K8S_BIN)/etcd: $(addprefix $(CONTROLPLANE_SRC)/etcd/,go.mod go.sum main.go)

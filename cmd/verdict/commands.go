@@ -10,6 +10,7 @@ func subcommands(streams IOStreams) []*cobra.Command {
 		newServeCmd(streams),
 		newVersionCmd(streams),
 		newRBACCmd(streams),
+		newSimulateCmd(streams),
 		newVerifyCmd(streams),
 		newAuditCmd(streams),
 	}

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,16 +115,42 @@ func Start(t testing.TB, opts ...Option) *Env {
 }
 
 // Kubectl returns a kubectl command against the control plane, bound to t's
-// context. It skips t when kubectl is not installed: verdict does not build
-// kubectl, so tests that use it run where it is present.
+// context: the kubectl that `make controlplane` builds into bin/k8s (of the
+// control plane's release), or else one on the PATH. It skips t when there is
+// neither.
 func (e *Env) Kubectl(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
-	path, err := exec.LookPath("kubectl")
+	path, err := KubectlPath()
 	if err != nil {
-		t.Skipf("kubectl is not installed: %v", err)
+		t.Skipf("kubectl is not built (make controlplane) nor installed: %v", err)
 	}
 	return exec.CommandContext(t.Context(), path, append([]string{"--kubeconfig", e.Kubeconfig}, args...)...)
 }
+
+// KubectlPath is the kubectl that Kubectl runs.
+func KubectlPath() (string, error) {
+	if built, err := BuiltKubectl(); err == nil {
+		return built, nil
+	}
+	return exec.LookPath("kubectl")
+}
+
+// BuiltKubectl is the kubectl of the control plane's release that `make controlplane` builds into
+// bin/k8s (or KUBEBUILDER_ASSETS), for tests that compare with kubectl's own output.
+func BuiltKubectl() (string, error) {
+	dir, err := binaryDir()
+	if err != nil {
+		return "", err
+	}
+	built := filepath.Join(dir, "kubectl")
+	if info, err := os.Stat(built); err != nil || info.IsDir() {
+		return "", fmt.Errorf("no kubectl in %s: run `make controlplane` to build it", dir)
+	}
+	return built, nil
+}
+
+// InCI reports whether the tests run in CI, where a missing binary is a failure, not a skip.
+func InCI() bool { return inCI() }
 
 // Option changes the control plane that Start starts.
 type Option func(*envtest.Environment)

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// simulateArgs apply testdata/simulate/deploy.yaml as alice, with its RBAC objects, existing
+// objects and policies.
+var simulateArgs = []string{"simulate", "-f", "testdata/simulate/deploy.yaml", "--as", "alice",
+	"--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml",
+	"-p", "testdata/simulate/policies.yaml"}
+
+func TestSimulateFormats(t *testing.T) {
+	for _, format := range []string{"table", "json", "junit", "sarif", "github"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", append(simulateArgs, "-o", format)...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (objects are refused); stderr:\n%s", code, errOut)
+			}
+			name := map[string]string{"table": "table.txt", "json": "json", "junit": "junit.xml", "sarif": "sarif", "github": "github.txt"}[format]
+			golden(t, filepath.Join("testdata/simulate", "deploy."+name), out)
+		})
+	}
+}
+
+func TestSimulateExitCodes(t *testing.T) {
+	cases := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stderr string // a part of standard error
+		stdout string // a part of standard output
+	}{
+		{"accepted", []string{"simulate", "-f", "-", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop}\n", 0, "", "ConfigMap shop/new: created (dry run)"},
+		{"refused", []string{"simulate", "-f", "-", "--as", "bob", "--rbac", "testdata/simulate/rbac.yaml"},
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop}\n", 1, "", `User "bob" cannot get resource "configmaps"`},
+		{"no manifests", []string{"simulate", "--as", "alice"}, "", 2, "no manifests given", ""},
+		{"no user", []string{"simulate", "-f", "testdata/simulate/deploy.yaml"}, "", 2, "a user is required (--as)", ""},
+		{"broken document", []string{"simulate", "-f", "-", "--as", "alice"}, "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n", 2, "-:3: document 1: invalid YAML", ""},
+		{"bad format", []string{"simulate", "-f", "-", "--as", "alice", "-o", "yaml"}, "", 2, `--output "yaml"`, ""},
+		{"removed version", []string{"simulate", "-f", "-", "--as", "alice"}, "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: x}\n", 2, "document 1", ""},
+		{"generate name", []string{"simulate", "-f", "-", "--as", "alice"}, "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-}\n", 2, "cannot use generate name with apply", ""},
+		{"stdin twice", []string{"simulate", "-f", "-", "--rbac", "-", "--as", "alice"}, "", 2, "standard input can be read only once", ""},
+		{"request allowed", []string{"simulate", "--request", "GET /api/v1/namespaces/shop/pods", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults"}, "", 0, "", "authorized (dry run)"},
+		{"request refused", []string{"simulate", "--request", "DELETE /api/v1/namespaces/shop", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml"}, "", 1, "",
+			`Error from server (Forbidden): namespaces "shop" is forbidden: User "alice" cannot delete resource "namespaces" in API group "" in the namespace "shop"`},
+		{"request body", []string{"simulate", "--request", "POST /api/v1/namespaces/shop/pods", "--body", "-", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {hostPID: true, containers: [{name: c, image: i}]}\n", 1, "", `violates PodSecurity "baseline:latest": host namespaces (hostPID=true)`},
+		{"bad request line", []string{"simulate", "--request", "GET", "--as", "alice"}, "", 2, "expected METHOD PATH", ""},
+		{"body without request", []string{"simulate", "-f", "x", "--body", "y", "--as", "alice"}, "", 2, "--body needs --request", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			if !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tc.stderr)
+			}
+			if !strings.Contains(out, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", out, tc.stdout)
+			}
+		})
+	}
+}

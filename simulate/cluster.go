@@ -1,0 +1,134 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/component-base/compatibility"
+	_ "k8s.io/kubernetes/pkg/features" // kube-apiserver's feature gates, at their defaults
+	"k8s.io/kubernetes/plugin/pkg/admission/defaulttolerationseconds"
+	"k8s.io/kubernetes/plugin/pkg/admission/limitranger"
+	"k8s.io/kubernetes/plugin/pkg/admission/network/defaultingressclass"
+	"k8s.io/kubernetes/plugin/pkg/admission/priority"
+	"k8s.io/kubernetes/plugin/pkg/admission/runtimeclass"
+	"k8s.io/kubernetes/plugin/pkg/admission/security/podsecurity"
+	"k8s.io/kubernetes/plugin/pkg/admission/serviceaccount"
+)
+
+// KubeVersion is the release whose API server is simulated: the version of k8s.io/kubernetes that
+// verdict is built with.
+const KubeVersion = "1.37"
+
+// registerPlugins are the built-in admission plugins that simulate runs, in the order of
+// kube-apiserver's AllOrderedPlugins (pkg/kubeapiserver/options): those of the default set
+// (DefaultOffAdmissionPlugins) that act on the objects of an apply. ResourceQuota is not among
+// them, nor DefaultStorageClass and StorageObjectInUseProtection, which act on PersistentVolumeClaims
+// only and would bring kube's volume utilities (mount-utils, selinux) into verdict.
+var registerPlugins = []struct {
+	name     string
+	register func(*admission.Plugins)
+}{
+	{lifecycle.PluginName, lifecycle.Register},
+	{limitranger.PluginName, limitranger.Register},
+	{serviceaccount.PluginName, serviceaccount.Register},
+	{podsecurity.PluginName, podsecurity.Register},
+	{priority.PluginName, priority.Register},
+	{defaulttolerationseconds.PluginName, defaulttolerationseconds.Register},
+	{runtimeclass.PluginName, runtimeclass.Register},
+	{defaultingressclass.PluginName, defaultingressclass.Register},
+}
+
+// plugin is one initialized admission plugin and its name, for the stage that names it.
+type plugin struct {
+	name string
+	admission.Interface
+}
+
+// cluster is what the built-in plugins read: a fake clientset that holds the objects of the
+// simulated cluster, with informers on it, as the API server's loopback client and informers.
+type cluster struct {
+	client  *fake.Clientset
+	plugins []plugin
+	stop    chan struct{}
+}
+
+// noConfig gives every plugin its default configuration, as a kube-apiserver without
+// --admission-control-config-file.
+type noConfig struct{}
+
+func (noConfig) ConfigFor(string) (io.Reader, error) { return nil, nil }
+
+// newCluster starts the informers of a fake clientset holding objects and initializes the plugins
+// as kube-apiserver's plugin initializer does.
+func newCluster(ctx context.Context, authz authorizer.Authorizer, objects []runtime.Object) (*cluster, error) {
+	c := &cluster{client: fake.NewClientset(objects...), stop: make(chan struct{})}
+	factory := informers.NewSharedInformerFactory(c.client, 0)
+	init := genericinitializer.New(c.client, nil, factory, authz, utilfeature.DefaultFeatureGate,
+		compatibility.NewEffectiveVersionFromString(KubeVersion, "", ""), c.stop, nil)
+	registry := admission.NewPlugins()
+	for _, p := range registerPlugins {
+		p.register(registry)
+	}
+	for _, p := range registerPlugins {
+		pl, err := registry.InitPlugin(p.name, nil, init)
+		if err != nil {
+			return nil, fmt.Errorf("admission plugin %s: %w", p.name, err)
+		}
+		c.plugins = append(c.plugins, plugin{p.name, pl})
+	}
+	factory.Start(c.stop)
+	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for typ, ok := range factory.WaitForCacheSync(syncCtx.Done()) {
+		if !ok {
+			c.close()
+			return nil, fmt.Errorf("the simulated cluster's %v informer did not sync", typ)
+		}
+	}
+	return c, nil
+}
+
+func (c *cluster) close() { close(c.stop) }
+
+// add stores an object of a built-in kind in the simulated cluster, where the plugins find it (their
+// live lookups at once, their informers soon after). Objects of other kinds are not kept there.
+func (c *cluster) add(obj *unstructured.Unstructured, gvr schema.GroupVersionResource) error {
+	typed, ok, err := toTyped(obj)
+	if err != nil || !ok {
+		return err
+	}
+	if _, err := c.client.Tracker().Get(gvr, obj.GetNamespace(), obj.GetName()); err == nil {
+		return c.client.Tracker().Update(gvr, typed, obj.GetNamespace())
+	}
+	return c.client.Tracker().Add(typed)
+}
+
+// toTyped converts an object of a kind client-go knows into its client-go type; ok is false for
+// other kinds.
+func toTyped(obj *unstructured.Unstructured) (runtime.Object, bool, error) {
+	gvk := obj.GroupVersionKind()
+	if !clientgoscheme.Scheme.Recognizes(gvk) {
+		return nil, false, nil
+	}
+	typed, err := clientgoscheme.Scheme.New(gvk)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+		return nil, false, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
+	}
+	return typed, true, nil
+}

@@ -1,0 +1,164 @@
+package simulate
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Formats are the report formats of Write.
+var Formats = []string{"table", "json", "junit", "sarif", "github"}
+
+// Write writes the report in a format of Formats.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "table", "":
+		return r.writeTable(w)
+	case "json":
+		return writeJSON(w, struct {
+			Objects []Result `json:"objects"`
+		}{r.nonNil()})
+	case "junit":
+		return r.writeJUnit(w)
+	case "sarif":
+		return writeJSON(w, r.sarif())
+	case "github":
+		return r.writeGitHub(w)
+	}
+	return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats, ", "))
+}
+
+func (r *Report) nonNil() []Result {
+	if r.Results == nil {
+		return []Result{}
+	}
+	return r.Results
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// object names a result's object as kubectl's messages do: Kind namespace/name.
+func (r *Result) object() string {
+	if r.Namespace != "" {
+		return r.Kind + " " + r.Namespace + "/" + r.Name
+	}
+	return r.Kind + " " + r.Name
+}
+
+func (r *Result) source() string {
+	if r.Line > 0 {
+		return fmt.Sprintf("%s:%d", r.File, r.Line)
+	}
+	return r.File
+}
+
+// Summary counts the outcomes: "3 objects: 1 created, 1 configured, 1 refused".
+func (r *Report) Summary() string {
+	counts := map[Outcome]int{}
+	for i := range r.Results {
+		counts[r.Results[i].Outcome]++
+	}
+	s := fmt.Sprintf("%d objects: %d created, %d configured", len(r.Results), counts[Created], counts[Configured])
+	if n := counts[Unchanged]; n > 0 {
+		s += fmt.Sprintf(", %d unchanged", n)
+	}
+	return s + fmt.Sprintf(", %d refused", counts[Refused])
+}
+
+// writeTable prints one line per object, its source, name and what the API server did, then, indented,
+// the line kubectl would print for a refusal and the API server's warnings.
+func (r *Report) writeTable(w io.Writer) error {
+	var b strings.Builder
+	for i := range r.Results {
+		res := &r.Results[i]
+		fmt.Fprintf(&b, "%s %s: ", res.source(), res.object())
+		if res.Refused() {
+			fmt.Fprintf(&b, "refused at %s\n", res.Stage)
+			for _, line := range strings.Split(res.Message, "\n") {
+				fmt.Fprintf(&b, "    %s\n", line)
+			}
+		} else {
+			fmt.Fprintf(&b, "%s (dry run)\n", res.Outcome)
+		}
+		for _, warning := range res.Warnings {
+			fmt.Fprintf(&b, "    Warning: %s\n", warning)
+		}
+	}
+	b.WriteString(r.Summary() + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Name    string       `xml:"name,attr"`
+	Tests   int          `xml:"tests,attr"`
+	Failure int          `xml:"failures,attr"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name    string      `xml:"name,attr"`
+	Tests   int         `xml:"tests,attr"`
+	Failure int         `xml:"failures,attr"`
+	Cases   []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// writeJUnit writes one test case per object, failed when the API server refuses it.
+func (r *Report) writeJUnit(w io.Writer) error {
+	suite := junitSuite{Name: "verdict simulate"}
+	for i := range r.Results {
+		res := &r.Results[i]
+		c := junitCase{Name: res.object(), Classname: res.source(), SystemOut: strings.Join(prefixed("Warning: ", res.Warnings), "\n")}
+		if res.Refused() {
+			c.Failure = &junitFailure{Message: firstLine(res.Message), Type: res.Stage, Text: res.Message}
+			suite.Failure++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	suite.Tests = len(suite.Cases)
+	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func prefixed(prefix string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = prefix + l
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,258 @@
+package simulate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/verdict-dev/verdict/manifest"
+	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/rbacsim"
+)
+
+// grants are RBAC objects for the tests: alice edits in shop and may bind edit there; bob may
+// patch but not create ConfigMaps in shop; carol administers shop.
+const grants = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: binder}
+rules:
+- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [get, create]}
+- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind], resourceNames: [view]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dave-binder, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: binder}
+subjects: [{kind: User, name: dave}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: patcher, namespace: shop}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, patch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bob-patcher, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: patcher}
+subjects: [{kind: User, name: bob}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: carol-admin, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects: [{kind: User, name: carol}]
+`
+
+const shop = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: restricted}}
+`
+
+const noAlice = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-alice}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+  validations:
+  - expression: request.userInfo.username != 'alice'
+    message: alice may not
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-alice}
+spec: {policyName: no-alice, validationActions: [Deny]}
+`
+
+type want struct {
+	kind, name, outcome, stage string
+	message                    string // the whole message, or its start when it ends in "..."
+	warning                    string // the start of a warning, if any
+}
+
+func TestRun(t *testing.T) {
+	cases := []struct {
+		name       string
+		user       string
+		inputs     string
+		existing   string
+		policies   string
+		serverSide bool
+		want       []want
+	}{{
+		name:   "get is forbidden",
+		user:   "erin",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "authorization", message: `Error from server (Forbidden): error when retrieving current configuration of:
+Resource: "/v1, Resource=configmaps", GroupVersionKind: "/v1, Kind=ConfigMap"
+Name: "c", Namespace: "shop"
+from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get resource "configmaps" in API group "" in the namespace "shop"`}},
+	}, {
+		name:   "create is forbidden",
+		user:   "bob",
+		inputs: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}\n",
+		want: []want{{kind: "Deployment", name: "web", outcome: "refused", stage: "authorization",
+			message: `Error from server (Forbidden): error when retrieving current configuration of:...`}},
+	}, {
+		name:   "the namespace does not exist",
+		user:   "alice",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "admission:NamespaceLifecycle",
+			message: `Error from server (NotFound): error when creating "m.yaml": namespaces "shop" not found`}},
+	}, {
+		name:     "created in an existing namespace",
+		user:     "alice",
+		existing: shop,
+		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want:     []want{{kind: "ConfigMap", name: "c", outcome: "created"}},
+	}, {
+		name:     "PodSecurity refuses a pod and warns of a workload",
+		user:     "alice",
+		existing: shop,
+		inputs: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n---\n" +
+			"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}\n",
+		want: []want{
+			{kind: "Pod", name: "p", outcome: "refused", stage: "admission:PodSecurity",
+				message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false...`},
+			{kind: "Deployment", name: "web", outcome: "created", warning: `would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false`},
+		},
+	}, {
+		name:     "a Role that grants more than its author holds",
+		user:     "carol",
+		existing: shop,
+		inputs:   "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: shop}\nrules: [{apiGroups: [''], resources: [nodes], verbs: [get]}]\n",
+		want: []want{{kind: "Role", name: "r", outcome: "refused", stage: "escalation",
+			message: `Error from server (Forbidden): error when creating "m.yaml": roles.rbac.authorization.k8s.io "r" is forbidden: user "carol" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}`}},
+	}, {
+		name:     "a binding made earlier in the apply grants what it grants",
+		user:     "dave",
+		existing: shop,
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: shop}\n---\n" +
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: dave-view, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: User, name: dave}]\n---\n" +
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: dave-edit, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects: [{kind: User, name: dave}]\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: shop}\n",
+		want: []want{
+			{kind: "ConfigMap", name: "before", outcome: "refused", stage: "authorization", message: "Error from server (Forbidden): error when retrieving current configuration of:..."},
+			{kind: "RoleBinding", name: "dave-view", outcome: "created"},
+			{kind: "RoleBinding", name: "dave-edit", outcome: "refused", stage: "escalation", message: `Error from server (Forbidden): error when creating "m.yaml": rolebindings.rbac.authorization.k8s.io "dave-edit" is forbidden: user "dave" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:...`},
+			{kind: "ConfigMap", name: "after", outcome: "refused", stage: "authorization", message: `Error from server (Forbidden): error when creating "m.yaml": configmaps is forbidden: User "dave" cannot create resource "configmaps" in API group "" in the namespace "shop"`},
+		},
+	}, {
+		name:     "a ValidatingAdmissionPolicy sees the user",
+		user:     "alice",
+		existing: shop,
+		policies: noAlice,
+		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "validating",
+			message: `The configmaps "c" is invalid: : ValidatingAdmissionPolicy 'no-alice' with binding 'no-alice' denied request: alice may not`}},
+	}, {
+		name:     "an existing object is patched, or left unchanged",
+		user:     "bob",
+		existing: shop + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: b}\n",
+		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: c}\n",
+		want:     []want{{kind: "ConfigMap", name: "c", outcome: "configured"}, {kind: "ConfigMap", name: "c", outcome: "unchanged"}},
+	}, {
+		name:     "LimitRanger applies a LimitRange among the existing objects",
+		user:     "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: shop}\nspec: {limits: [{type: Container, max: {memory: 1Gi}}]}\n",
+		inputs:   "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i, resources: {limits: {memory: 2Gi}}}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:LimitRanger",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi`}},
+	}, {
+		name:       "a server-side apply that creates needs create",
+		user:       "bob",
+		existing:   shop,
+		serverSide: true,
+		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "authorization",
+			message: `Error from server (Forbidden): configmaps "c" is forbidden: User "bob" cannot create resource "configmaps" in API group "" in the namespace "shop"`}},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := run(t, tc.user, tc.inputs, tc.existing, tc.policies, tc.serverSide)
+			if len(rep.Results) != len(tc.want) {
+				t.Fatalf("%d results, want %d: %+v", len(rep.Results), len(tc.want), rep.Results)
+			}
+			for i, w := range tc.want {
+				checkResult(t, &rep.Results[i], w)
+			}
+		})
+	}
+}
+
+func checkResult(t *testing.T, r *Result, w want) {
+	t.Helper()
+	if r.Kind != w.kind || r.Name != w.name || string(r.Outcome) != w.outcome || r.Stage != w.stage {
+		t.Errorf("%s %s: %s at %q, want %s %s: %s at %q (%s)", r.Kind, r.Name, r.Outcome, r.Stage, w.kind, w.name, w.outcome, w.stage, r.Message)
+	}
+	if prefix, ok := strings.CutSuffix(w.message, "..."); ok {
+		if !strings.HasPrefix(r.Message, prefix) {
+			t.Errorf("%s %s: message\n%s\nwant it to start with\n%s", r.Kind, r.Name, r.Message, prefix)
+		}
+	} else if r.Message != w.message {
+		t.Errorf("%s %s: message\n%s\nwant\n%s", r.Kind, r.Name, r.Message, w.message)
+	}
+	if w.warning != "" && (len(r.Warnings) == 0 || !strings.HasPrefix(r.Warnings[0], w.warning)) {
+		t.Errorf("%s %s: warnings %q, want one starting %q", r.Kind, r.Name, r.Warnings, w.warning)
+	}
+	if (r.Object == nil) != r.Refused() {
+		t.Errorf("%s %s: %s with object %v", r.Kind, r.Name, r.Outcome, r.Object != nil)
+	}
+}
+
+// run simulates an apply of inputs (as m.yaml) by user with the test grants and the defaults.
+func run(t *testing.T, user, inputs, existing, policyText string, serverSide bool) *Report {
+	t.Helper()
+	objs, err := rbacsim.DefaultObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := rbacsim.Parse("grants.yaml", []byte(grants))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs.Append(more)
+	u, err := rbacsim.Impersonate(user, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{User: u, RBAC: objs, ServerSide: serverSide}
+	if existing != "" {
+		opts.Existing = decode(t, "existing.yaml", existing)
+	}
+	if policyText != "" {
+		path := filepath.Join(t.TempDir(), "policies.yaml")
+		if err := os.WriteFile(path, []byte(policyText), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if opts.Policies, err = bundle.Load(context.Background(), bundle.Options{Paths: []string{path}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Run(context.Background(), decode(t, "m.yaml", inputs), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func decode(t testing.TB, name, text string) []manifest.Document {
+	t.Helper()
+	set := manifest.Decode(name, []byte(text))
+	if err := set.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return set.Documents
+}

@@ -1,0 +1,85 @@
+package simulate
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/kubernetes/pkg/capabilities"
+	"k8s.io/kubernetes/pkg/registry/apps/daemonset"
+	"k8s.io/kubernetes/pkg/registry/apps/deployment"
+	"k8s.io/kubernetes/pkg/registry/apps/replicaset"
+	"k8s.io/kubernetes/pkg/registry/apps/statefulset"
+	"k8s.io/kubernetes/pkg/registry/batch/cronjob"
+	"k8s.io/kubernetes/pkg/registry/batch/job"
+	"k8s.io/kubernetes/pkg/registry/core/configmap"
+	"k8s.io/kubernetes/pkg/registry/core/namespace"
+	"k8s.io/kubernetes/pkg/registry/core/pod"
+	"k8s.io/kubernetes/pkg/registry/core/secret"
+	"k8s.io/kubernetes/pkg/registry/core/serviceaccount"
+	"k8s.io/kubernetes/pkg/registry/rbac/clusterrole"
+	"k8s.io/kubernetes/pkg/registry/rbac/clusterrolebinding"
+	"k8s.io/kubernetes/pkg/registry/rbac/role"
+	"k8s.io/kubernetes/pkg/registry/rbac/rolebinding"
+)
+
+// strategy is a kind's registry strategy, for create and update.
+type strategy interface {
+	rest.RESTCreateStrategy
+	rest.RESTUpdateStrategy
+}
+
+// strategies are the registry strategies of the kinds whose object validation simulate runs: the
+// API server's own (k8s.io/kubernetes/pkg/registry), which validate through
+// k8s.io/kubernetes/pkg/apis/*/validation. Objects of other kinds are not validated (the README
+// says so).
+var strategies = map[schema.GroupKind]strategy{
+	{Group: "", Kind: "Pod"}:                                         pod.Strategy,
+	{Group: "", Kind: "ConfigMap"}:                                   configmap.Strategy,
+	{Group: "", Kind: "Secret"}:                                      secret.Strategy,
+	{Group: "", Kind: "Namespace"}:                                   namespace.Strategy,
+	{Group: "", Kind: "ServiceAccount"}:                              serviceaccount.Strategy,
+	{Group: "apps", Kind: "Deployment"}:                              deployment.Strategy,
+	{Group: "apps", Kind: "StatefulSet"}:                             statefulset.Strategy,
+	{Group: "apps", Kind: "DaemonSet"}:                               daemonset.Strategy,
+	{Group: "apps", Kind: "ReplicaSet"}:                              replicaset.Strategy,
+	{Group: "batch", Kind: "Job"}:                                    job.Strategy,
+	{Group: "batch", Kind: "CronJob"}:                                cronjob.Strategy,
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               role.Strategy,
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        rolebinding.Strategy,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:        clusterrole.Strategy,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: clusterrolebinding.Strategy,
+}
+
+// Validated reports whether simulate runs the object validation of a kind.
+func Validated(gk schema.GroupKind) bool {
+	_, ok := strategies[gk]
+	return ok
+}
+
+// AllowPrivileged is the kube-apiserver's --allow-privileged that simulate runs with: true, as
+// kubeadm, kind and the managed clusters start it (and envtest does), so that privileged containers
+// are refused by Pod Security, not by object validation. It is process-wide in kube's code
+// (pkg/capabilities), set once before the first simulation.
+const AllowPrivileged = true
+
+// validateObject is what the generic registry's store does before it writes: on create, the system
+// fields (FillObjectMetaSystemFields) then rest.BeforeCreate (PrepareForCreate, Validate, the
+// object meta's validation, warnings); on update, rest.BeforeUpdate. obj is the internal object,
+// changed in place as the store changes it.
+func validateObject(ctx context.Context, a *attempt, obj, old runtime.Object) error {
+	capabilities.Setup(AllowPrivileged, 0)
+	s, ok := strategies[a.gvk.GroupKind()]
+	if !ok {
+		return nil
+	}
+	if old == nil {
+		if m, err := meta.Accessor(obj); err == nil {
+			rest.FillObjectMetaSystemFields(m)
+		}
+		return rest.BeforeCreate(s, ctx, obj)
+	}
+	return rest.BeforeUpdate(s, ctx, obj, old)
+}

@@ -1,0 +1,272 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/manifest"
+)
+
+// applyAsAdmin creates the objects of a manifest as the administrator.
+func applyAsAdmin(t *testing.T, dyn dynamic.Interface, data []byte) {
+	t.Helper()
+	set := manifest.Decode("admin.yaml", data)
+	if err := set.Err(); err != nil {
+		t.Fatal(err)
+	}
+	resources := manifest.BuiltinResources()
+	for _, d := range set.Documents {
+		res, ok := resources.Lookup(d.Object.GroupVersionKind())
+		if !ok {
+			t.Fatalf("%s: unknown kind", d.Describe())
+		}
+		if _, err := dyn.Resource(res.GVR).Namespace(d.Object.GetNamespace()).Create(t.Context(), d.Object, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s: %v", d.Describe(), err)
+		}
+	}
+}
+
+// waitPolicies waits until the API server enforces the ValidatingAdmissionPolicies: a dry-run
+// ConfigMap with the forbidden key is refused.
+func waitPolicies(t *testing.T, dyn dynamic.Interface) {
+	t.Helper()
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "sim-sentinel", "namespace": "default"}, "data": map[string]any{"forbidden": "x"}}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := dyn.Resource(nsGVR.GroupVersion().WithResource("configmaps")).Namespace("default").Create(t.Context(), cm, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if apierrors.IsInvalid(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ValidatingAdmissionPolicies are not enforced after 30s (last: %v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// simObject is one object of a session.
+type simObject struct{ *unstructured.Unstructured }
+
+func (o simObject) isNamespace() bool { return o.GetKind() == "Namespace" }
+
+func (o simObject) ref() objectRef {
+	res, ok := manifest.BuiltinResources().Lookup(o.GroupVersionKind())
+	if !ok {
+		panic("unknown kind " + o.GetKind())
+	}
+	return objectRef{gvr: res.GVR, namespace: o.GetNamespace(), name: o.GetName()}
+}
+
+// simSession is one user's kubectl apply: the user and the objects, one file each.
+type simSession struct {
+	index      int
+	user       string
+	groups     []string
+	serverSide bool
+	objects    []simObject
+}
+
+// write writes each object to a file of its own, in order, and returns their paths.
+func (s *simSession) write(t *testing.T, dir string) []string {
+	t.Helper()
+	sub := filepath.Join(dir, fmt.Sprintf("s%d", s.index))
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for i, o := range s.objects {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(sub, fmt.Sprintf("%02d-%s.yaml", i, strings.ToLower(o.GetKind())))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// session draws session k: a user (with groups, sometimes) and the objects it applies.
+func (g *simGen) session(k int) *simSession {
+	s := &simSession{index: k}
+	switch n := g.r.IntN(10); {
+	case n < 3:
+		s.user = "paula"
+	case n < 4:
+		s.user = "olga"
+	case n < 5:
+		s.user, s.groups = "root", []string{"system:masters"}
+	case n < 6:
+		s.user, s.groups = "erin", []string{"dev"}
+	default:
+		s.user = g.parity.pick(parityUsers[:8])
+	}
+	s.serverSide = g.r.IntN(4) == 0
+	var created []string // namespaces of this session
+	for i := range *simulateObjects {
+		s.objects = append(s.objects, g.object(k, i, &created, s.objects, s.serverSide))
+	}
+	return s
+}
+
+// object draws object i of session k.
+func (g *simGen) object(k, i int, created *[]string, before []simObject, serverSide bool) simObject {
+	ns := g.namespace(*created)
+	name := func(kind string) string { return fmt.Sprintf("s%d-%s-%d", k, kind, g.r.IntN(3)) }
+	if serverSide {
+		// Names of a server-side session are its own: see the default case below.
+		name = func(kind string) string { return fmt.Sprintf("s%d-%s-u%d", k, kind, i) }
+	}
+	var obj map[string]any
+	switch n := g.r.IntN(100); {
+	case n < 10:
+		nsName := fmt.Sprintf("s%d-ns-%d", k, i)
+		*created = append(*created, nsName)
+		obj = map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": meta("", nsName, g.podSecurityLabels())}
+	case n < 28:
+		data := map[string]any{"color": g.parity.pick([]string{"red", "blue"})}
+		if g.r.IntN(5) == 0 {
+			data["forbidden"] = "yes"
+		}
+		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil), "data": data}
+	case n < 35:
+		obj = map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta(ns, name("secret"), nil), "data": map[string]any{"a": "YQ=="}}
+	case n < 50:
+		obj = map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": meta(ns, name("pod"), nil), "spec": g.podSpec()}
+	case n < 62:
+		labels := map[string]any{"app": "web"}
+		obj = map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(ns, name("deploy"), nil), "spec": map[string]any{
+			"replicas": int64(1 + g.r.IntN(5)), "selector": map[string]any{"matchLabels": labels},
+			"template": map[string]any{"metadata": map[string]any{"labels": labels}, "spec": g.podSpec()}}}
+	case n < 72:
+		obj = rbacObject("Role", meta(ns, name("role"), nil), map[string]any{"rules": g.parity.rules(true)})
+	case n < 84:
+		obj = rbacObject("RoleBinding", meta(ns, name("rb"), nil), map[string]any{"roleRef": g.roleRef(true), "subjects": g.parity.subjects(ns)})
+	case n < 89:
+		obj = rbacObject("ClusterRole", meta("", name("cr"), nil), map[string]any{"rules": g.parity.rules(true)})
+	case n < 94:
+		obj = rbacObject("ClusterRoleBinding", meta("", name("crb"), nil), map[string]any{"roleRef": g.roleRef(false), "subjects": g.parity.subjects("")})
+	default:
+		// A server-side apply of an object that exists is approximated by simulate (it does not
+		// track managed fields, see serverside.go), so server-side sessions apply each object once.
+		if len(before) > 0 && !serverSide {
+			again := before[g.r.IntN(len(before))].DeepCopy()
+			if again.GetKind() == "ConfigMap" && g.r.IntN(2) == 0 {
+				_ = unstructured.SetNestedField(again.Object, "green", "data", "color")
+			}
+			return simObject{again}
+		}
+		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
+	}
+	return simObject{&unstructured.Unstructured{Object: toMap(obj)}}
+}
+
+// namespace draws where a namespaced object goes: a namespace of the world, one made earlier in
+// the session, default, or one that does not exist.
+func (g *simGen) namespace(created []string) string {
+	switch n := g.r.IntN(10); {
+	case n < 5:
+		return g.parity.pick(g.parity.namespaces)
+	case n < 7 && len(created) > 0:
+		return created[g.r.IntN(len(created))]
+	case n < 8:
+		return "default"
+	case n < 9:
+		return "ns-missing"
+	}
+	return "ns-a"
+}
+
+// podSpec draws a pod spec that meets Pod Security's restricted, baseline or no level, with an
+// image the warning policy warns of, sometimes.
+func (g *simGen) podSpec() map[string]any {
+	image := "nginx:1.27"
+	if g.r.IntN(4) == 0 {
+		image = "busybox:latest"
+	}
+	c := map[string]any{"name": "c", "image": image}
+	if g.r.IntN(5) == 0 {
+		memory := g.parity.pick([]string{"512Mi", "2Gi"}) // within and above ns-b's LimitRange maximum
+		c["resources"] = map[string]any{"limits": map[string]any{"memory": memory}}
+	}
+	spec := map[string]any{"containers": []any{c}}
+	switch g.r.IntN(3) {
+	case 0: // restricted
+		spec["securityContext"] = map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}
+		c["securityContext"] = map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}
+	case 1: // privileged
+		if g.r.IntN(2) == 0 {
+			spec["hostNetwork"] = true
+		} else {
+			c["securityContext"] = map[string]any{"privileged": true}
+		}
+	}
+	return spec
+}
+
+// roleRef draws the role of a binding: a world ClusterRole, a bootstrap one, a missing one, or (for
+// a RoleBinding) a Role of the world.
+func (g *simGen) roleRef(namespaced bool) rbacv1.RoleRef {
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole"}
+	switch n := g.r.IntN(10); {
+	case n < 3:
+		ref.Name = g.parity.pick([]string{"view", "edit", "admin", "cluster-admin"})
+	case n < 4:
+		ref.Name = "missing"
+	case n < 6 && namespaced:
+		ref.Kind, ref.Name = "Role", fmt.Sprintf("role-%d", g.r.IntN(7))
+	default:
+		ref.Name = fmt.Sprintf("cr-%d", g.r.IntN(6))
+	}
+	return ref
+}
+
+func meta(namespace, name string, labels map[string]string) map[string]any {
+	m := map[string]any{"name": name}
+	if namespace != "" {
+		m["namespace"] = namespace
+	}
+	if len(labels) > 0 {
+		l := map[string]any{}
+		for k, v := range labels {
+			l[k] = v
+		}
+		m["labels"] = l
+	}
+	return m
+}
+
+func rbacObject(kind string, metadata map[string]any, fields map[string]any) map[string]any {
+	obj := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": metadata}
+	for k, v := range fields {
+		obj[k] = v
+	}
+	return obj
+}
+
+// toMap turns typed values (rules, subjects) into plain JSON values.
+func toMap(obj map[string]any) map[string]any {
+	data, err := yaml.Marshal(obj)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]any{}
+	if err := yaml.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
