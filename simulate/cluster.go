@@ -3,7 +3,6 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -64,12 +63,6 @@ type cluster struct {
 	plugins []plugin
 	stop    chan struct{}
 }
-
-// noConfig gives every plugin its default configuration, as a kube-apiserver without
-// --admission-control-config-file.
-type noConfig struct{}
-
-func (noConfig) ConfigFor(string) (io.Reader, error) { return nil, nil }
 
 // newCluster starts the informers of a fake clientset holding objects and initializes the plugins
 // as kube-apiserver's plugin initializer does.
