@@ -11,6 +11,7 @@ import (
 	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/mutate"
 	"github.com/verdict-dev/verdict/policies/verify"
+	"github.com/verdict-dev/verdict/rbacsim"
 )
 
 // Shell completion: cobra's own `verdict completion bash|zsh|fish|powershell` command, with the values
@@ -52,8 +53,37 @@ func registerCompletions(c *cobra.Command) {
 	if ops, ok := operations[path]; ok && c.Flags().Lookup("operation") != nil {
 		_ = c.RegisterFlagCompletionFunc("operation", fixed(ops))
 	}
+	if c.Flags().Lookup("filename") != nil {
+		for flag, pick := range map[string]func(rbacsim.Names) []string{
+			"namespace": func(n rbacsim.Names) []string { return n.Namespaces },
+			"as":        func(n rbacsim.Names) []string { return n.Users },
+			"as-group":  func(n rbacsim.Names) []string { return n.Groups },
+		} {
+			if c.Flags().Lookup(flag) != nil {
+				_ = c.RegisterFlagCompletionFunc(flag, namesInInputs(pick))
+			}
+		}
+	}
 	for _, sub := range c.Commands() {
 		registerCompletions(sub)
+	}
+}
+
+// namesInInputs completes a flag with names found in the -f inputs given so far on the command line
+// (namespaces, users, groups): unreadable inputs offer nothing rather than an error.
+func namesInInputs(pick func(rbacsim.Names) []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		paths, _ := c.Flags().GetStringArray("filename")
+		var files []string
+		for _, p := range paths {
+			if p != "-" { // the shell's standard input is not the manifests
+				files = append(files, p)
+			}
+		}
+		if len(files) == 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return pick(rbacsim.NamesOf(manifest.Read(files, nil).Documents)), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

@@ -47,6 +47,11 @@ func TestCompletionValues(t *testing.T) {
 		{name: "can-i verbs", args: []string{"rbac", "can-i", ""}, want: []string{"get", "list", "create", "impersonate", "escalate"}},
 		{name: "can-i types", args: []string{"rbac", "can-i", "get", ""}, want: []string{"pods", "deployments.apps", "clusterroles.rbac.authorization.k8s.io"}, not: []string{"deployments"}},
 		{name: "who-can types", args: []string{"rbac", "who-can", "list", ""}, want: []string{"secrets"}},
+		{name: "can-i -n from -f", args: []string{"rbac", "can-i", "get", "pods", "-f", rbacData + "rbac.yaml", "-n", ""}, want: []string{"team-a"}},
+		{name: "can-i --as from -f", args: []string{"rbac", "can-i", "get", "pods", "-f", rbacData + "rbac.yaml", "--as", ""},
+			want: []string{"alice", "system:serviceaccount:team-a:builder", "system:serviceaccount:default:read-only-user"}, not: []string{"dev"}},
+		{name: "can-i --as-group from -f", args: []string{"rbac", "can-i", "get", "pods", "-f", rbacData + "rbac.yaml", "--as-group", ""}, want: []string{"dev"}},
+		{name: "no -f, no names", args: []string{"rbac", "can-i", "get", "pods", "--as", ""}, not: []string{"alice"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
