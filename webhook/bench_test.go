@@ -27,7 +27,7 @@ func BenchmarkValidateHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{bun}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{bun}, Log: logr.Discard()}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -26,13 +26,13 @@ type Policies interface {
 	Current() *bundle.Bundle
 }
 
-// Kind says which admission a handler answers.
-type Kind string
+// Hook says which admission a handler answers: the validating or the mutating webhook.
+type Hook string
 
 // The two webhooks.
 const (
-	Validating Kind = "validate"
-	Mutating   Kind = "mutate"
+	Validating Hook = "validate"
+	Mutating   Hook = "mutate"
 )
 
 // DefaultTimeout is the API server's default webhook timeout.
@@ -44,7 +44,7 @@ const deadlineMargin = 500 * time.Millisecond
 
 // Handler answers AdmissionReviews for one kind of admission.
 type Handler struct {
-	Kind     Kind
+	Hook     Hook
 	Policies Policies
 	Log      logr.Logger
 	Metrics  *Metrics
@@ -95,19 +95,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var resp admission.Response
 	var decision string
-	if h.Kind == Mutating {
+	if h.Hook == Mutating {
 		resp, decision = h.mutate(ctx, b, req, rv.Request)
 	} else {
 		resp, decision = h.validate(ctx, b, req)
 	}
 	resp.UID = rv.Request.UID
 	if decision == "denied" || decision == "error" {
-		h.Log.Info("denied", "webhook", string(h.Kind), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace,
+		h.Log.Info("denied", "webhook", string(h.Hook), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace,
 			"name", req.Name, "operation", req.Operation, "user", userName(req), "dryRun", req.DryRun, "message", resp.Result.Message)
 	} else if h.Log.V(1).Enabled() {
-		h.Log.V(1).Info("admitted", "webhook", string(h.Kind), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "decision", decision)
+		h.Log.V(1).Info("admitted", "webhook", string(h.Hook), "uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "decision", decision)
 	}
-	h.Metrics.observe(h.Kind, decision, time.Since(start))
+	h.Metrics.observe(h.Hook, decision, time.Since(start))
 	writeReview(w, http.StatusOK, rv.APIVersion, &resp.AdmissionResponse)
 }
 
@@ -167,7 +167,7 @@ func (h *Handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.
 	out := b.Validate(ctx, req)
 	h.Metrics.findings(out.Findings)
 	if len(out.Errors) > 0 {
-		h.Metrics.evaluationError(h.Kind)
+		h.Metrics.evaluationError(h.Hook)
 		return errored(out.Errors), "error"
 	}
 	var resp admission.Response
@@ -186,7 +186,7 @@ func (h *Handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Re
 	m := b.Mutate(ctx, req)
 	h.Metrics.findings(m.Findings)
 	if len(m.Errors) > 0 {
-		h.Metrics.evaluationError(h.Kind)
+		h.Metrics.evaluationError(h.Hook)
 		return errored(m.Errors), "error"
 	}
 	if len(m.Findings) > 0 {
@@ -200,7 +200,7 @@ func (h *Handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Re
 		err = checkPatch(ar.Object.Raw, patch, m.Object.Object)
 	}
 	if err != nil {
-		h.Metrics.evaluationError(h.Kind)
+		h.Metrics.evaluationError(h.Hook)
 		return errored([]error{err}), "error"
 	}
 	pt := admissionv1.PatchTypeJSONPatch
@@ -249,8 +249,8 @@ func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, st
 	case rerr.status >= 500:
 		decision = "error"
 	}
-	h.Log.Info("request refused", "webhook", string(h.Kind), "status", rerr.status, "error", rerr.err.Error())
-	h.Metrics.observe(h.Kind, decision, time.Since(start))
+	h.Log.Info("request refused", "webhook", string(h.Hook), "status", rerr.status, "error", rerr.err.Error())
+	h.Metrics.observe(h.Hook, decision, time.Since(start))
 	resp := &admissionv1.AdmissionResponse{
 		Allowed: false,
 		Result:  &metav1.Status{Status: metav1.StatusFailure, Code: int32(rerr.status), Message: rerr.err.Error(), Reason: statusReason(rerr.status)},
@@ -270,8 +270,8 @@ func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, st
 // panicked answers a request whose handling panicked as one that could not be judged: denied, with
 // code 500. A bug in verdict or in an engine must not let a request through, nor take the server down.
 func (h *Handler) panicked(w http.ResponseWriter, rv *review, p any, start time.Time) {
-	h.Log.Error(fmt.Errorf("panic: %v", p), "answering an admission request", "webhook", string(h.Kind), "stack", string(debug.Stack()))
-	h.Metrics.panicked(h.Kind)
+	h.Log.Error(fmt.Errorf("panic: %v", p), "answering an admission request", "webhook", string(h.Hook), "stack", string(debug.Stack()))
+	h.Metrics.panicked(h.Hook)
 	h.fail(w, rv, &requestError{status: http.StatusInternalServerError, err: errors.New("verdict failed to judge the request (an internal error); it is denied")}, start)
 }
 

@@ -70,7 +70,7 @@ func post(t *testing.T, h http.Handler, path, contentType, body string) answer {
 }
 
 func TestValidate(t *testing.T) {
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	tests := []struct {
 		name     string
 		body     string
@@ -121,7 +121,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestAuditAnnotations(t *testing.T) {
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(2, ""), ""))
 	if got := a.review.Response.AuditAnnotations["owner-label.replicas"]; got != "2" {
 		t.Errorf("audit annotations = %v, want owner-label.replicas=2", a.review.Response.AuditAnnotations)
@@ -129,7 +129,7 @@ func TestAuditAnnotations(t *testing.T) {
 }
 
 func TestMutate(t *testing.T) {
-	h := &Handler{Kind: Mutating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &Handler{Hook: Mutating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	obj := deploymentJSON(3, "")
 	a := post(t, h, "/mutate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", obj, ""))
 	resp := a.review.Response
@@ -155,7 +155,7 @@ func TestMutate(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	deep := strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000)
 	tests := []struct {
 		name        string
@@ -198,7 +198,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestNotLoaded(t *testing.T) {
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
 	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), ""))
 	if a.status != http.StatusServiceUnavailable {
 		t.Errorf("HTTP %d, want 503 before the policies are loaded", a.status)
@@ -210,7 +210,7 @@ func TestEvaluationErrorFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{b}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{b}, Log: logr.Discard()}
 	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), ""))
 	if a.review.Response.Allowed || a.review.Response.Result.Code != 500 || !strings.Contains(a.review.Response.Result.Message, "policy evaluation failed") {
 		t.Errorf("want a denial for the evaluation error: %s", a.raw)

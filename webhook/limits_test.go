@@ -23,8 +23,8 @@ import (
 )
 
 func TestStatusReasons(t *testing.T) {
-	loaded := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
-	unloaded := &Handler{Kind: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
+	loaded := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	unloaded := &Handler{Hook: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
 	ok := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")
 	tests := []struct {
 		name        string
@@ -79,7 +79,7 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestTooLargeRefusedBeforeReading(t *testing.T) {
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	body := &endless{}
 	r := httptest.NewRequest(http.MethodPost, "/validate", io.LimitReader(body, MaxRequestBytes+1))
 	r.ContentLength = MaxRequestBytes + 1
@@ -128,7 +128,7 @@ func TestInFlightBound(t *testing.T) {
 	body := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")
 	p := &blockingPolicies{b: testBundle(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
 	// Room for one review, not two.
-	h := &Handler{Kind: Validating, Policies: p, Log: logr.Discard(), InFlight: NewInFlight(int64(len(body)) * 3 / 2)}
+	h := &Handler{Hook: Validating, Policies: p, Log: logr.Discard(), InFlight: NewInFlight(int64(len(body)) * 3 / 2)}
 	first := make(chan answer, 1)
 	go func() { first <- post(t, h, "/validate", "application/json", body) }()
 	<-p.entered
@@ -182,7 +182,7 @@ func (panickingPolicies) Current() *bundle.Bundle { panic("a bug") }
 func TestPanicFailsClosed(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	h := &Handler{Kind: Validating, Policies: panickingPolicies{}, Log: logr.Discard(), Metrics: m}
+	h := &Handler{Hook: Validating, Policies: panickingPolicies{}, Log: logr.Discard(), Metrics: m}
 	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), ""))
 	resp := a.review.Response
 	if a.status != 500 || resp == nil || resp.Allowed || resp.Result.Code != 500 || resp.Result.Reason != metav1.StatusReasonInternalError ||
@@ -260,7 +260,7 @@ func FuzzReadReview(f *testing.F) {
 	f.Add([]byte{}, int64(0))
 	f.Add([]byte(`{}`), int64(2))
 	inFlight := NewInFlight(2 * limit)
-	h := &Handler{Kind: Validating, Policies: fixedPolicies{testBundle(f)}, Log: logr.Discard(), InFlight: inFlight, maxBody: limit}
+	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(f)}, Log: logr.Discard(), InFlight: inFlight, maxBody: limit}
 	f.Fuzz(func(t *testing.T, body []byte, contentLength int64) {
 		r := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")

@@ -88,12 +88,12 @@ func (m *Metrics) LoadFailed(reason string) {
 
 var _ source.LoadObserver = (*Metrics)(nil)
 
-func (m *Metrics) observe(kind Kind, decision string, d time.Duration) {
+func (m *Metrics) observe(hook Hook, decision string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.Requests.WithLabelValues(string(kind), decision).Inc()
-	m.Latency.WithLabelValues(string(kind), decision).Observe(d.Seconds())
+	m.Requests.WithLabelValues(string(hook), decision).Inc()
+	m.Latency.WithLabelValues(string(hook), decision).Observe(d.Seconds())
 }
 
 func (m *Metrics) findings(fs []policies.Finding) {
@@ -105,15 +105,15 @@ func (m *Metrics) findings(fs []policies.Finding) {
 	}
 }
 
-func (m *Metrics) evaluationError(kind Kind) {
+func (m *Metrics) evaluationError(hook Hook) {
 	if m != nil {
-		m.EvaluationErrors.WithLabelValues(string(kind)).Inc()
+		m.EvaluationErrors.WithLabelValues(string(hook)).Inc()
 	}
 }
 
-func (m *Metrics) panicked(kind Kind) {
+func (m *Metrics) panicked(hook Hook) {
 	if m != nil {
-		m.Panics.WithLabelValues(string(kind)).Inc()
+		m.Panics.WithLabelValues(string(hook)).Inc()
 	}
 }
 

@@ -110,8 +110,8 @@ func (s *Server) Cluster() *source.Cluster { return s.cluster }
 func (s *Server) Handlers() map[string]http.Handler {
 	log := s.opts.Log.WithName("admission")
 	return map[string]http.Handler{
-		"/validate": &Handler{Kind: Validating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
-		"/mutate":   &Handler{Kind: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/validate": &Handler{Hook: Validating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/mutate":   &Handler{Hook: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
 	}
 }
 
