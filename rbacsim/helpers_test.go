@@ -2,8 +2,6 @@ package rbacsim
 
 import (
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,9 +9,9 @@ import (
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+)
 
 // modelFrom builds a model from YAML manifests.
 func modelFrom(t testing.TB, manifests string) *Model {
@@ -43,23 +41,7 @@ func allowed(t testing.TB, m *Model, a authorizer.Attributes) (bool, string) {
 // golden compares got with testdata/NAME, rewriting it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (-want +got):\n%s", path, lineDiff(string(want), got))
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name), []byte(got))
 }
 
 // lineDiff is a small line diff for test failures (go-cmp is not a dependency of this module).

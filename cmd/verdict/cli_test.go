@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/verdict-dev/verdict/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // runCLI runs the command line as the binary would, with stdin, and returns the exit code and output.
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -23,19 +20,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Assert(t, path, []byte(got))
 }
 
 // gkLib is the Gatekeeper library's test data.

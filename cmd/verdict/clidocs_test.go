@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	goldenfile "github.com/verdict-dev/verdict/internal/golden"
 )
 
 // cliDocs is the per-command flag reference, one Markdown file per command, that docs/contract.md
@@ -42,7 +44,7 @@ func disableAutoGenTag(c *cobra.Command) {
 func TestCLIReference(t *testing.T) {
 	got := t.TempDir()
 	genCLIDocs(t, got)
-	if *update {
+	if *goldenfile.Update {
 		if err := os.RemoveAll(cliDocs); err != nil {
 			t.Fatal(err)
 		}

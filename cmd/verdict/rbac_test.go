@@ -3,24 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/verdict-dev/verdict/internal/golden"
 )
-
-// The -update flag may be declared by other tests of this package too; declare it only once.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const rbacData = "testdata/rbac/"
 
@@ -34,20 +23,7 @@ func runRBAC(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func goldenRBAC(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(rbacData, name)
-	if updateGolden() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	goldenfile.Assert(t, filepath.Join(rbacData, name), []byte(got))
 }
 
 func TestRBACCanI(t *testing.T) {
