@@ -44,8 +44,8 @@ type Finding struct {
 	// decided: the refusal's message for a denial, the warning line for a warning. Each format writes
 	// its own, so that no reader needs to know the formats.
 	Text string
-	// Kind is the format that decided, for reports: ValidatingAdmissionPolicy, ConstraintTemplate, Rego.
-	Kind string
+	// Format is the format that decided, for reports: ValidatingAdmissionPolicy, ConstraintTemplate, Rego.
+	Format string
 	// Details is structured data a Gatekeeper violation carries.
 	Details any
 }
@@ -70,13 +70,13 @@ type Ref struct {
 	Policy  string
 	Binding string
 	Engine  Engine
-	// Kind is the format, as in Finding.Kind.
-	Kind string
+	// Format is the format, as in Finding.Format.
+	Format string
 }
 
 // RefOf is the policy and binding that a finding names.
 func RefOf(f Finding) Ref {
-	return Ref{Policy: f.Policy, Binding: f.Binding, Engine: f.Engine, Kind: f.Kind}
+	return Ref{Policy: f.Policy, Binding: f.Binding, Engine: f.Engine, Format: f.Format}
 }
 
 // Resource is a kind of object as the API server serves it, for asking a set which of its

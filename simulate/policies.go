@@ -71,7 +71,7 @@ func (w *world) validatePolicies(ctx context.Context, a *attempt, obj, old *unst
 	}
 	var hooked []policies.Finding
 	for _, f := range out.Findings {
-		if f.Kind != vap.KindValidatingPolicy {
+		if f.Format != vap.KindValidatingPolicy {
 			hooked = append(hooked, f)
 			continue
 		}

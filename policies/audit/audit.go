@@ -108,7 +108,7 @@ type auditor struct {
 // refKey names a policy and binding, whichever engine judged.
 type refKey struct{ kind, policy, binding string }
 
-func keyOf(r policies.Ref) refKey { return refKey{r.Kind, r.Policy, r.Binding} }
+func keyOf(r policies.Ref) refKey { return refKey{r.Format, r.Policy, r.Binding} }
 
 // listable are the kinds served in their preferred versions that can be listed, subresources aside.
 func listable(lists []*metav1.APIResourceList) []policies.Resource {
@@ -246,10 +246,10 @@ func (a *auditor) add(e Entry) {
 // refOfError names the policy of a failed evaluation, where the error says it.
 func refOfError(err error) policies.Ref {
 	if ge, ok := errors.AsType[*gatekeeper.EvalError](err); ok {
-		return policies.Ref{Policy: ge.Template, Binding: ge.Constraint, Engine: ge.Engine, Kind: gatekeeper.FindingKind}
+		return policies.Ref{Policy: ge.Template, Binding: ge.Constraint, Engine: ge.Engine, Format: gatekeeper.FindingKind}
 	}
 	if re, ok := errors.AsType[*regomod.EvalError](err); ok {
-		return policies.Ref{Policy: re.Package, Engine: policies.Rego, Kind: regomod.FindingKind}
+		return policies.Ref{Policy: re.Package, Engine: policies.Rego, Format: regomod.FindingKind}
 	}
 	return policies.Ref{}
 }

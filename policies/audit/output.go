@@ -94,7 +94,7 @@ type UnusedEntry struct {
 func (r *Report) coverage() *Coverage {
 	c := &Coverage{Listed: append([]Kind{}, r.Kinds...), Uncovered: append([]string{}, r.Uncovered...), Unused: []UnusedEntry{}}
 	for _, ref := range r.Unused {
-		c.Unused = append(c.Unused, UnusedEntry{Kind: ref.Kind, Policy: ref.Policy, Binding: ref.Binding})
+		c.Unused = append(c.Unused, UnusedEntry{Kind: ref.Format, Policy: ref.Policy, Binding: ref.Binding})
 	}
 	return c
 }
@@ -115,7 +115,7 @@ func (r *Report) writeCoverage(w io.Writer) error {
 
 // refName names a policy and its binding as check's table does: policy (binding).
 func refName(ref policies.Ref) string {
-	name := ref.Kind + " " + ref.Policy
+	name := ref.Format + " " + ref.Policy
 	if ref.Binding != "" && ref.Binding != ref.Policy {
 		name += " (" + ref.Binding + ")"
 	}

@@ -104,7 +104,7 @@ func (rep *PolicyReport) add(e Entry, ts metav1.Timestamp) {
 		Resources: []corev1.ObjectReference{{APIVersion: e.Object.APIVersion, Kind: e.Object.Kind, Namespace: e.Object.Namespace,
 			Name: e.Object.Name, UID: types.UID(e.Object.UID)}}}
 	props := map[string]string{}
-	for k, v := range map[string]string{propertyAction: string(e.Action), propertyEngine: string(e.Policy.Engine), propertyFormat: e.Policy.Kind} {
+	for k, v := range map[string]string{propertyAction: string(e.Action), propertyEngine: string(e.Policy.Engine), propertyFormat: e.Policy.Format} {
 		if v != "" {
 			props[k] = v
 		}

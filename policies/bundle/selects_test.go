@@ -144,7 +144,7 @@ func TestJudged(t *testing.T) {
 	out := b.Validate(context.Background(), req)
 	var got []string
 	for _, ref := range out.Judged {
-		got = append(got, ref.Kind+" "+ref.Policy+"/"+ref.Binding)
+		got = append(got, ref.Format+" "+ref.Policy+"/"+ref.Binding)
 	}
 	want := []string{"ValidatingAdmissionPolicy all-but-secrets/all-but-secrets-in-prod", "ConstraintTemplate k8steam/pods-and-configmaps", "Rego plain/"}
 	if diff := cmp.Diff(want, got); diff != "" || len(out.Findings) != 0 {

@@ -111,9 +111,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 func describePolicy(f policies.Finding) string {
 	if f.Binding != "" {
-		return fmt.Sprintf("%s %q with binding %q", f.Kind, f.Policy, f.Binding)
+		return fmt.Sprintf("%s %q with binding %q", f.Format, f.Policy, f.Binding)
 	}
-	return fmt.Sprintf("%s %q", f.Kind, f.Policy)
+	return fmt.Sprintf("%s %q", f.Format, f.Policy)
 }
 
 // Write prints the mutated objects as YAML documents or as a JSON List.

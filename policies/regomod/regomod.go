@@ -216,7 +216,7 @@ func (e *EvalError) Unwrap() error { return e.Err }
 const FindingKind = "Rego"
 
 func (p *pkg) ref() policies.Ref {
-	return policies.Ref{Policy: p.name, Engine: policies.Rego, Kind: FindingKind}
+	return policies.Ref{Policy: p.name, Engine: policies.Rego, Format: FindingKind}
 }
 
 // Selects lists the packages that judge objects of r: every package with rules, since a plain
@@ -294,7 +294,7 @@ func (r *rule) eval(ctx context.Context, pkgName string, input ast.Value) ([]pol
 			}
 			out = append(out, policies.Finding{
 				Policy: pkgName, Engine: policies.Rego, Action: r.action,
-				Message: msg, Details: details, Kind: FindingKind,
+				Message: msg, Details: details, Format: FindingKind,
 				Text: fmt.Sprintf("[%s] %s", pkgName, policies.OneLine(msg)),
 			})
 		}

@@ -402,7 +402,7 @@ var (
 )
 
 func mutationFinding(cause string, reason metav1.StatusReason) policies.Finding {
-	f := policies.Finding{Engine: policies.CEL, Action: policies.Deny, Message: cause, Reason: reason, Kind: KindMutatingPolicy}
+	f := policies.Finding{Engine: policies.CEL, Action: policies.Deny, Message: cause, Reason: reason, Format: KindMutatingPolicy}
 	if m := causeWithBinding.FindStringSubmatch(cause); m != nil {
 		f.Policy, f.Binding, f.Message = m[1], m[2], m[3]
 	} else if m := causePolicyOnly.FindStringSubmatch(cause); m != nil {

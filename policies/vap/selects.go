@@ -23,7 +23,7 @@ func (s *Set) Selects(r policies.Resource, op policies.Operation) []policies.Ref
 		}
 		for _, b := range h.bindings {
 			if rulesTake(b.Spec.MatchResources, a, false) {
-				out = append(out, policies.Ref{Policy: h.policy.Name, Binding: b.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
+				out = append(out, policies.Ref{Policy: h.policy.Name, Binding: b.Name, Engine: policies.CEL, Format: KindValidatingPolicy})
 			}
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Set) Refs() []policies.Ref {
 	var out []policies.Ref
 	for _, h := range s.validating {
 		for _, b := range h.bindings {
-			out = append(out, policies.Ref{Policy: h.policy.Name, Binding: b.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
+			out = append(out, policies.Ref{Policy: h.policy.Name, Binding: b.Name, Engine: policies.CEL, Format: KindValidatingPolicy})
 		}
 	}
 	return out

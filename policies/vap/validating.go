@@ -102,7 +102,7 @@ func (r *hookRun) binding(ctx context.Context, binding *admissionregistrationv1.
 		return
 	}
 	policy := r.h.policy
-	r.out.Judged = append(r.out.Judged, policies.Ref{Policy: policy.Name, Binding: binding.Name, Engine: policies.CEL, Kind: KindValidatingPolicy})
+	r.out.Judged = append(r.out.Judged, policies.Ref{Policy: policy.Name, Binding: binding.Name, Engine: policies.CEL, Format: KindValidatingPolicy})
 	params, err := r.h.collectParams(binding, r.a.GetNamespace())
 	if err != nil {
 		r.configError(err, binding)
@@ -187,7 +187,7 @@ func recordDecisions(res validating.ValidateResult, policy string, binding *admi
 func finding(policy, binding string, action policies.Action, msg string, reason metav1.StatusReason) policies.Finding {
 	f := policies.Finding{
 		Policy: policy, Binding: binding, Engine: policies.CEL, Action: action,
-		Message: msg, Reason: reason, Kind: KindValidatingPolicy,
+		Message: msg, Reason: reason, Format: KindValidatingPolicy,
 	}
 	// As kube-apiserver's validating admission policy plugin words a denial and a Warn action.
 	switch action {
