@@ -4,86 +4,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/verdict-dev/verdict/internal/sarif"
 )
-
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifRule struct {
-	ID               string       `json:"id"`
-	ShortDescription sarifMessage `json:"shortDescription"`
-}
-
-type sarifMessage struct {
-	Text string `json:"text"`
-}
-
-type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	Level     string          `json:"level"`
-	Message   sarifMessage    `json:"message"`
-	Locations []sarifLocation `json:"locations"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
-}
-
-type sarifArtifact struct {
-	URI string `json:"uri"`
-}
-
-type sarifRegion struct {
-	StartLine int `json:"startLine"`
-}
-
-func sarifLocations(file string, line int) []sarifLocation {
-	if file == "" || file == "-" {
-		return []sarifLocation{}
-	}
-	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
-	if line > 0 {
-		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
-	}
-	return []sarifLocation{loc}
-}
 
 // sarif has one rule per stage ("simulate/authorization", "simulate/admission:PodSecurity"), an
 // error per refused object and a warning per API server warning.
-func (r *Report) sarif() sarifLog {
-	run := sarifRun{
-		Tool:    sarifTool{Driver: sarifDriver{Name: "verdict", InformationURI: "https://github.com/verdict-dev/verdict", Rules: []sarifRule{}}},
-		Results: []sarifResult{},
-	}
+func (r *Report) sarif() sarif.Log {
+	run := sarif.NewRun()
 	seen := map[string]bool{}
 	rule := func(id, text string) string {
 		id = "simulate/" + id
 		if !seen[id] {
 			seen[id] = true
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: id, ShortDescription: sarifMessage{Text: text}})
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarif.Rule{ID: id, ShortDescription: sarif.Message{Text: text}})
 		}
 		return id
 	}
@@ -91,16 +25,16 @@ func (r *Report) sarif() sarifLog {
 		res := &r.Results[i]
 		if res.Refused() {
 			id := rule(res.Stage, "the API server refuses the object at "+res.Stage)
-			run.Results = append(run.Results, sarifResult{RuleID: id, Level: "error",
-				Message: sarifMessage{Text: res.object() + ": " + res.Message}, Locations: sarifLocations(res.File, res.Line)})
+			run.Results = append(run.Results, sarif.Result{RuleID: id, Level: "error",
+				Message: sarif.Message{Text: res.object() + ": " + res.Message}, Locations: sarif.Locations(res.File, res.Line, 0)})
 		}
 		for _, w := range res.Warnings {
 			id := rule("warning", "the API server warns of the object")
-			run.Results = append(run.Results, sarifResult{RuleID: id, Level: "warning",
-				Message: sarifMessage{Text: res.object() + ": " + w}, Locations: sarifLocations(res.File, res.Line)})
+			run.Results = append(run.Results, sarif.Result{RuleID: id, Level: "warning",
+				Message: sarif.Message{Text: res.object() + ": " + w}, Locations: sarif.Locations(res.File, res.Line, 0)})
 		}
 	}
-	return sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
+	return sarif.Log{Schema: sarif.Schema, Version: sarif.Version, Runs: []sarif.Run{run}}
 }
 
 // writeGitHub writes GitHub workflow commands: an error per refused object, a warning per API

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/sarif"
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -221,112 +222,37 @@ func (r *Report) objects() []objectResults {
 	return out
 }
 
-// SARIF 2.1.0, as GitHub code scanning reads it.
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifRule struct {
-	ID               string       `json:"id"`
-	ShortDescription sarifMessage `json:"shortDescription"`
-}
-
-type sarifMessage struct {
-	Text string `json:"text"`
-}
-
-type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	Level     string          `json:"level"`
-	Message   sarifMessage    `json:"message"`
-	Locations []sarifLocation `json:"locations"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
-}
-
-type sarifArtifact struct {
-	URI string `json:"uri"`
-}
-
-type sarifRegion struct {
-	StartLine   int `json:"startLine"`
-	StartColumn int `json:"startColumn,omitempty"`
-}
-
 // inputErrorRule is the SARIF rule of documents that could not be read or judged.
 const inputErrorRule = "verdict/input-error"
 
-// sarifLocations points at a file and line; standard input is no file of the repository.
-func sarifLocations(file string, line, col int) []sarifLocation {
-	if file == "" || file == "-" {
-		return []sarifLocation{}
-	}
-	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
-	if line > 0 {
-		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line, StartColumn: col}
-	}
-	return []sarifLocation{loc}
-}
-
 var sarifLevels = map[string]string{"deny": "error", "warn": "warning", "audit": "note"}
 
-func (r *Report) sarif() sarifLog {
+func (r *Report) sarif() sarif.Log {
 	rules := map[string]bool{}
-	run := sarifRun{
-		Tool:    sarifTool{Driver: sarifDriver{Name: "verdict", InformationURI: "https://github.com/verdict-dev/verdict", Rules: []sarifRule{}}},
-		Results: []sarifResult{},
-	}
+	run := sarif.NewRun()
 	for i := range r.Results {
 		res := &r.Results[i]
 		if !rules[res.Policy] {
 			rules[res.Policy] = true
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: res.Policy, ShortDescription: sarifMessage{Text: "policy " + res.Policy}})
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarif.Rule{ID: res.Policy, ShortDescription: sarif.Message{Text: "policy " + res.Policy}})
 		}
-		run.Results = append(run.Results, sarifResult{
+		run.Results = append(run.Results, sarif.Result{
 			RuleID:    res.Policy,
 			Level:     sarifLevels[res.Action],
-			Message:   sarifMessage{Text: fmt.Sprintf("%s: %s", res.object(), res.Message)},
-			Locations: sarifLocations(res.File, res.Line, 0),
+			Message:   sarif.Message{Text: fmt.Sprintf("%s: %s", res.object(), res.Message)},
+			Locations: sarif.Locations(res.File, res.Line, 0),
 		})
 	}
 	for i := range r.Errors {
 		e := &r.Errors[i]
 		if !rules[inputErrorRule] {
 			rules[inputErrorRule] = true
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: inputErrorRule, ShortDescription: sarifMessage{Text: "a document that could not be read or judged"}})
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarif.Rule{ID: inputErrorRule, ShortDescription: sarif.Message{Text: "a document that could not be read or judged"}})
 		}
-		run.Results = append(run.Results, sarifResult{RuleID: inputErrorRule, Level: "error", Message: sarifMessage{Text: e.Message}, Locations: sarifLocations(e.File, e.Line, e.Column)})
+		run.Results = append(run.Results, sarif.Result{RuleID: inputErrorRule, Level: "error", Message: sarif.Message{Text: e.Message}, Locations: sarif.Locations(e.File, e.Line, e.Column)})
 	}
 	sort.Slice(run.Tool.Driver.Rules, func(i, j int) bool { return run.Tool.Driver.Rules[i].ID < run.Tool.Driver.Rules[j].ID })
-	return sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{run},
-	}
+	return sarif.Log{Schema: sarif.Schema, Version: sarif.Version, Runs: []sarif.Run{run}}
 }
 
 // GitHub workflow commands: ::error file=F,line=L,title=T::message
