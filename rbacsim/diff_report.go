@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/verdict-dev/verdict/internal/sarif"
 )
 
 // DiffFormats are the output formats of WriteDiff.
@@ -156,85 +158,26 @@ func ghProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-// SARIF 2.1.0, as GitHub code scanning reads it.
-type diffSarifLog struct {
-	Schema  string         `json:"$schema"`
-	Version string         `json:"version"`
-	Runs    []diffSarifRun `json:"runs"`
-}
-
-type diffSarifRun struct {
-	Tool    diffSarifTool     `json:"tool"`
-	Results []diffSarifResult `json:"results"`
-}
-
-type diffSarifTool struct {
-	Driver struct {
-		Name           string          `json:"name"`
-		InformationURI string          `json:"informationUri"`
-		Rules          []diffSarifRule `json:"rules"`
-	} `json:"driver"`
-}
-
-type diffSarifRule struct {
-	ID               string           `json:"id"`
-	ShortDescription diffSarifMessage `json:"shortDescription"`
-}
-
-type diffSarifMessage struct {
-	Text string `json:"text"`
-}
-
-type diffSarifResult struct {
-	RuleID    string              `json:"ruleId"`
-	Level     string              `json:"level"`
-	Message   diffSarifMessage    `json:"message"`
-	Locations []diffSarifLocation `json:"locations"`
-}
-
-type diffSarifLocation struct {
-	PhysicalLocation struct {
-		ArtifactLocation struct {
-			URI string `json:"uri"`
-		} `json:"artifactLocation"`
-		Region *struct {
-			StartLine int `json:"startLine"`
-		} `json:"region,omitempty"`
-	} `json:"physicalLocation"`
-}
-
 // The SARIF rules of a diff.
-var diffSarifRules = []diffSarifRule{
-	{ID: "verdict/rbac-added", ShortDescription: diffSarifMessage{Text: "a subject gains an RBAC permission"}},
-	{ID: "verdict/rbac-added-risky", ShortDescription: diffSarifMessage{Text: "a subject gains an RBAC permission that reaches further permissions"}},
-	{ID: "verdict/rbac-removed", ShortDescription: diffSarifMessage{Text: "a subject loses an RBAC permission"}},
+var diffSarifRules = []sarif.Rule{
+	{ID: "verdict/rbac-added", ShortDescription: sarif.Message{Text: "a subject gains an RBAC permission"}},
+	{ID: "verdict/rbac-added-risky", ShortDescription: sarif.Message{Text: "a subject gains an RBAC permission that reaches further permissions"}},
+	{ID: "verdict/rbac-removed", ShortDescription: sarif.Message{Text: "a subject loses an RBAC permission"}},
 }
 
-func diffSARIF(changes []Change, file func(*Change) string) diffSarifLog {
-	run := diffSarifRun{Results: []diffSarifResult{}}
-	run.Tool.Driver.Name = "verdict"
-	run.Tool.Driver.InformationURI = "https://github.com/verdict-dev/verdict"
+func diffSARIF(changes []Change, file func(*Change) string) sarif.Log {
+	run := sarif.NewRun()
 	run.Tool.Driver.Rules = diffSarifRules
 	for i := range changes {
 		c := &changes[i]
-		res := diffSarifResult{RuleID: "verdict/rbac-removed", Level: "note", Message: diffSarifMessage{Text: c.Sentence()}, Locations: []diffSarifLocation{}}
+		res := sarif.Result{RuleID: "verdict/rbac-removed", Level: "note", Message: sarif.Message{Text: c.Sentence()}, Locations: sarif.Locations(file(c), c.Location.Line, 0)}
 		switch {
 		case c.Risky:
 			res.RuleID, res.Level = "verdict/rbac-added-risky", "warning"
 		case c.Change == Added:
 			res.RuleID = "verdict/rbac-added"
 		}
-		if f := file(c); f != "" && f != "-" {
-			var loc diffSarifLocation
-			loc.PhysicalLocation.ArtifactLocation.URI = f
-			if c.Location.Line > 0 {
-				loc.PhysicalLocation.Region = &struct {
-					StartLine int `json:"startLine"`
-				}{c.Location.Line}
-			}
-			res.Locations = append(res.Locations, loc)
-		}
 		run.Results = append(run.Results, res)
 	}
-	return diffSarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []diffSarifRun{run}}
+	return sarif.Log{Schema: sarif.Schema, Version: sarif.Version, Runs: []sarif.Run{run}}
 }
