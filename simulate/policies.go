@@ -44,13 +44,9 @@ func (w *world) mutatePolicies(ctx context.Context, a *attempt, obj, old *unstru
 		return obj, nil
 	}
 	m := w.policies.Mutate(ctx, a.policyRequest(obj, old))
-	if len(m.Findings) > 0 {
-		f := m.Findings[0]
-		err := admission.NewForbidden(attrs, errors.New(f.Text))
-		if se, ok := err.(*apierrors.StatusError); ok && f.Reason != "" {
-			se.ErrStatus.Reason, se.ErrStatus.Code = f.Reason, reasonCode(f.Reason)
-		}
-		return nil, err
+	if m.Refusal != nil {
+		// kube-apiserver's own plugin error, as the API server returns it.
+		return nil, m.Refusal
 	}
 	if len(m.Errors) > 0 {
 		return nil, webhookerrors.ToStatusErr(mutatingWebhook, &metav1.Status{Code: http.StatusInternalServerError, Message: m.Errors[0].Error()})

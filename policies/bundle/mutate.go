@@ -20,6 +20,8 @@ type Mutation struct {
 	Patch []jsonpatch.Operation
 	// Findings are mutating policies that refuse the request (an error under failurePolicy Fail).
 	Findings []policies.Finding
+	// Refusal is the error kube-apiserver's MutatingAdmissionPolicy plugin returns for Findings.
+	Refusal error
 	// Errors are patch rules that failed to evaluate or apply.
 	Errors []error
 }
@@ -37,7 +39,7 @@ func (b *Bundle) Mutate(ctx context.Context, req *policies.Request) Mutation {
 	}
 	res := b.vap.Mutate(ctx, req)
 	if len(res.Findings) > 0 {
-		m.Findings = res.Findings
+		m.Findings, m.Refusal = res.Findings, res.Refusal
 		return m
 	}
 	after := *req

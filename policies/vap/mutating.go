@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
+	"strings"
 	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
@@ -345,6 +346,8 @@ type MutationResult struct {
 	// Findings are the policies that failed under failurePolicy Fail: in the cluster they refuse the
 	// request.
 	Findings []policies.Finding
+	// Refusal is the error kube-apiserver's plugin returns when Findings refuse the request.
+	Refusal error
 }
 
 // Mutate runs every MutatingAdmissionPolicy on a copy of the request's object, with kube-apiserver's
@@ -359,12 +362,12 @@ func (s *Set) Mutate(ctx context.Context, req *policies.Request) MutationResult 
 	copied.Object = req.Object.DeepCopy()
 	a := vcel.Attributes(&copied)
 	if err := s.dispatchMutations(ctx, a); err != nil {
-		res.Findings = mutationFindings(err)
+		res.Findings, res.Refusal = s.mutationFindings(err), err
 	}
 	if rc := a.GetReinvocationContext(); rc.ShouldReinvoke() && len(res.Findings) == 0 {
 		rc.SetIsReinvoke()
 		if err := s.dispatchMutations(ctx, a); err != nil {
-			res.Findings = mutationFindings(err)
+			res.Findings, res.Refusal = s.mutationFindings(err), err
 		}
 	}
 	if u, ok := a.GetObject().(*unstructured.Unstructured); ok {
@@ -377,41 +380,57 @@ func (s *Set) dispatchMutations(ctx context.Context, a admission.Attributes) err
 	return s.dispatcher.Dispatch(ctx, a, vcel.ObjectInterfaces, s.hooks)
 }
 
-// mutationFindings turns the dispatcher's refusal into findings, one per cause. kube-apiserver words
-// each cause "policy 'P' with binding 'B' denied request: M"; the finding keeps P, B and M.
-func mutationFindings(err error) []policies.Finding {
+// mutationFindings turns the dispatcher's refusal into findings, one per cause, each worded as
+// kube-apiserver words it. Which policy and binding a cause is about is found by comparing it with
+// what kube's own PolicyError prints for each policy and binding of the set, not by reading names
+// out of the text.
+func (s *Set) mutationFindings(err error) []policies.Finding {
 	var status *apierrors.StatusError
 	if !errors.As(err, &status) {
-		return []policies.Finding{mutationFinding(err.Error(), "")}
+		return []policies.Finding{s.mutationFinding(err.Error(), "")}
 	}
 	var out []policies.Finding
 	if status.ErrStatus.Details != nil {
 		for _, c := range status.ErrStatus.Details.Causes {
-			out = append(out, mutationFinding(c.Message, status.ErrStatus.Reason))
+			out = append(out, s.mutationFinding(c.Message, status.ErrStatus.Reason))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, mutationFinding(status.ErrStatus.Message, status.ErrStatus.Reason))
+		out = append(out, s.mutationFinding(status.ErrStatus.Message, status.ErrStatus.Reason))
 	}
 	return out
 }
 
-var (
-	causeWithBinding = regexp.MustCompile(`^policy '([^']*)' with binding '([^']*)' denied request: (.*)$`)
-	causePolicyOnly  = regexp.MustCompile(`^policy "([^"]*)" denied request: (.*)$`)
-)
-
-func mutationFinding(cause string, reason metav1.StatusReason) policies.Finding {
-	f := policies.Finding{Engine: policies.CEL, Action: policies.Deny, Message: cause, Reason: reason, Format: KindMutatingPolicy}
-	if m := causeWithBinding.FindStringSubmatch(cause); m != nil {
-		f.Policy, f.Binding, f.Message = m[1], m[2], m[3]
-	} else if m := causePolicyOnly.FindStringSubmatch(cause); m != nil {
-		f.Policy, f.Message = m[1], m[2]
-	}
-	if f.Binding != "" {
-		f.Text = fmt.Sprintf("MutatingAdmissionPolicy '%s' with binding '%s' denied request: %s", f.Policy, f.Binding, policies.OneLine(f.Message))
-	} else {
-		f.Text = fmt.Sprintf("MutatingAdmissionPolicy '%s' denied request: %s", f.Policy, policies.OneLine(f.Message))
+func (s *Set) mutationFinding(cause string, reason metav1.StatusReason) policies.Finding {
+	f := policies.Finding{Engine: policies.CEL, Action: policies.Deny, Message: cause, Reason: reason, Format: KindMutatingPolicy, Text: policies.OneLine(cause)}
+	for _, c := range s.causes {
+		if msg, ok := strings.CutPrefix(cause, c.prefix); ok {
+			f.Policy, f.Binding, f.Message = c.policy, c.binding, msg
+			break
+		}
 	}
 	return f
+}
+
+// mutationCause is how the dispatcher begins a refusal by one policy (and binding).
+type mutationCause struct {
+	prefix, policy, binding string
+}
+
+// mutationCauses prints the beginning of every refusal the hooks can give with kube's own
+// PolicyError: with a binding for evaluation and binding errors, without one for policy errors.
+// Longer prefixes come first, so that a policy's cause is never taken for one of its bindings'.
+func mutationCauses(hooks []*mutatingHook) []mutationCause {
+	var out []mutationCause
+	for _, h := range hooks {
+		p := mutating.NewMutatingAdmissionPolicyAccessor(h.Policy)
+		for _, b := range h.Bindings {
+			e := generic.PolicyError{Policy: p, Binding: mutating.NewMutatingAdmissionPolicyBindingAccessor(b), Message: errors.New("")}
+			out = append(out, mutationCause{prefix: e.Error(), policy: h.Policy.Name, binding: b.Name})
+		}
+		e := generic.PolicyError{Policy: p, Message: errors.New("")}
+		out = append(out, mutationCause{prefix: e.Error(), policy: h.Policy.Name})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].prefix) > len(out[j].prefix) })
+	return out
 }

@@ -150,6 +150,9 @@ func TestMutate(t *testing.T) {
 				if !strings.Contains(full, tc.refused) {
 					t.Fatalf("refusal %q does not contain %q", full, tc.refused)
 				}
+				if f.Text != full {
+					t.Fatalf("refusal worded %q, want kube-apiserver's %q", f.Text, full)
+				}
 				return
 			}
 			if len(out.Findings) > 0 {

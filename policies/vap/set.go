@@ -31,6 +31,8 @@ type Set struct {
 	// keeps one dispatcher for every request.
 	dispatcher generic.Dispatcher[mutating.PolicyHook]
 	hooks      []mutating.PolicyHook
+	// causes are how the dispatcher begins each refusal, to tell which policy and binding it is about.
+	causes []mutationCause
 }
 
 // Options are what compilation needs besides the policy documents.
@@ -84,6 +86,7 @@ func Compile(docs []manifest.Document, opts Options) (*Set, []string, error) {
 		for i, h := range mhooks {
 			s.hooks[i] = *h
 		}
+		s.causes = mutationCauses(mhooks)
 	}
 	warnings = append(warnings, mwarnings...)
 	errs = append(errs, merrs...)
