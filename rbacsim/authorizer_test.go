@@ -141,7 +141,7 @@ func TestClusterRoleBindingServiceAccountWithoutNamespace(t *testing.T) {
 			t.Errorf("namespace %q: allowed, want denied", ns)
 		}
 	}
-	if got := m.WhoCan(Request{Verb: "get", Resource: "pods", Namespace: "default"}); len(got) != 0 {
+	if got, _ := m.WhoCan(Question{Verb: "get", Type: "pods", Namespace: "default"}); len(got) != 0 {
 		t.Errorf("WhoCan = %v, want nobody", got)
 	}
 }

@@ -171,17 +171,18 @@ func BenchmarkWhoCan(b *testing.B) {
 	m := benchModel()
 	for _, tt := range []struct {
 		name string
-		req  Request
+		req  Question
 	}{
-		{"namespace", Request{Verb: "get", Resource: "secrets", Namespace: "ns-7"}},
-		{"all-namespaces", Request{Verb: "get", Resource: "secrets", AllNamespaces: true}},
+		{"namespace", Question{Verb: "get", Type: "secrets", Namespace: "ns-7"}},
+		{"all-namespaces", Question{Verb: "get", Type: "secrets", AllNamespaces: true}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			cpu := processCPU()
 			for i := 0; i < b.N; i++ {
-				n = len(m.WhoCan(tt.req))
+				grants, _ := m.WhoCan(tt.req)
+				n = len(grants)
 			}
 			reportCPU(b, processCPU()-cpu, "queries")
 			b.ReportMetric(float64(n), "subjects")

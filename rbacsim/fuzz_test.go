@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 		u := &user.DefaultInfo{Name: "system:serviceaccount:default:x", Groups: []string{"system:authenticated"}}
 		_, _, _ = m.Authorize(context.Background(), resourceAttrs(u.Name, u.Groups, "get", "", "pods", "", "default", "p"))
 		m.Explain(resourceAttrs(u.Name, u.Groups, "get", "", "pods", "log", "default", ""))
-		m.WhoCan(Request{Verb: "get", Resource: "pods", AllNamespaces: true})
+		m.WhoCan(Question{Verb: "get", Type: "pods", AllNamespaces: true})
 		m.RulesFor(u, "default")
 	})
 }

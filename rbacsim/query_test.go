@@ -34,29 +34,33 @@ subjects:
 	}
 	tests := []struct {
 		name string
-		req  Request
+		req  Question
 		want string
 	}{
-		{"namespace", Request{Verb: "get", Resource: "pods", Subresource: "log", Namespace: "team-a"}, `
+		{"namespace", Question{Verb: "get", Type: "pods", Subresource: "log", Namespace: "team-a"}, `
 Group /dev via RoleBinding team-a/readers of ClusterRole pod-reader
 Group /system:masters via ClusterRoleBinding admins of ClusterRole pod-reader
 ServiceAccount ops/monitor via RoleBinding team-a/readers of ClusterRole pod-reader`},
-		{"all namespaces", Request{Verb: "list", Resource: "pods", AllNamespaces: true}, `
+		{"all namespaces", Question{Verb: "list", Type: "pods", AllNamespaces: true}, `
 Group /dev via RoleBinding team-a/readers of ClusterRole pod-reader
 Group /system:masters via ClusterRoleBinding admins of ClusterRole pod-reader
 ServiceAccount ops/monitor via RoleBinding team-a/readers of ClusterRole pod-reader
 ServiceAccount team-b/watcher via RoleBinding team-b/readers of ClusterRole pod-reader`},
-		{"cluster-wide", Request{Verb: "list", Resource: "pods"}, `
+		{"cluster-wide", Question{Verb: "list", Type: "pods"}, `
 Group /system:masters via ClusterRoleBinding admins of ClusterRole pod-reader`},
-		{"SA without namespace takes its binding's", Request{Verb: "update", Group: "apps", Resource: "deployments", Subresource: "scale", Name: "web", Namespace: "team-a"}, `
+		{"SA without namespace takes its binding's", Question{Verb: "update", Type: "deployments.apps/web", Subresource: "scale", Namespace: "team-a"}, `
 ServiceAccount team-a/builder via RoleBinding team-a/ci of Role team-a/deployer`},
-		{"resource names", Request{Verb: "get", Resource: "configmaps", Name: "other", Namespace: "team-a"}, ``},
-		{"resource names match", Request{Verb: "get", Resource: "configmaps", Name: "app-config", Namespace: "team-a"}, `
+		{"resource names", Question{Verb: "get", Type: "configmaps/other", Namespace: "team-a"}, ``},
+		{"resource names match", Question{Verb: "get", Type: "configmaps/app-config", Namespace: "team-a"}, `
 ServiceAccount team-a/builder via RoleBinding team-a/ci of Role team-a/deployer`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := format(m.WhoCan(tt.req)); got != strings.TrimPrefix(tt.want, "\n") {
+			grants, warnings := m.WhoCan(tt.req)
+			if len(warnings) > 0 {
+				t.Errorf("warnings: %q", warnings)
+			}
+			if got := format(grants); got != strings.TrimPrefix(tt.want, "\n") {
 				t.Errorf("WhoCan =\n%s\nwant\n%s", got, strings.TrimPrefix(tt.want, "\n"))
 			}
 		})

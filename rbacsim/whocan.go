@@ -1,23 +1,13 @@
 package rbacsim
 
 import (
+	"fmt"
+	"io"
 	"sort"
+	"text/tabwriter"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
-
-// Request is a resource request without a user, for WhoCan.
-type Request struct {
-	Verb        string
-	Group       string
-	Resource    string
-	Subresource string
-	Name        string
-	// Namespace is the request's namespace; empty is a cluster-wide request.
-	Namespace string
-	// AllNamespaces asks about every namespace: each RoleBinding counts in its own namespace.
-	AllNamespaces bool
-}
 
 // Grant is one subject of one binding that grants a request.
 type Grant struct {
@@ -31,9 +21,18 @@ type Grant struct {
 // WhoCan lists every subject named in a binding that grants the request: the ClusterRoleBindings and the
 // RoleBindings of the request's namespace (of every namespace with AllNamespaces). A ServiceAccount
 // subject without a namespace takes its RoleBinding's. Groups are listed as groups; system:masters only
-// where a binding names it. The list is sorted by kind, namespace, name and binding.
-func (m *Model) WhoCan(r Request) []Grant {
-	req := request{resourceRequest: true, verb: r.Verb, group: r.Group, resource: r.Resource, subresource: r.Subresource, name: r.Name}
+// where a binding names it. The list is sorted by kind, namespace, name and binding. The question's
+// type is resolved as can-i resolves it; the warnings are the resolver's, as kubectl prints them.
+func (m *Model) WhoCan(q Question) ([]Grant, []string) {
+	r, name := m.resolveType(q.Type)
+	var warnings []string
+	if r.Warning != "" {
+		warnings = append(warnings, r.Warning)
+	}
+	return m.whoCan(request{resourceRequest: true, verb: q.Verb, group: r.Group, resource: r.Resource, subresource: q.Subresource, name: name}, q), warnings
+}
+
+func (m *Model) whoCan(req request, q Question) []Grant {
 	allows := map[*Role]bool{}
 	roleAllows := func(role *Role) bool {
 		if v, ok := allows[role]; ok {
@@ -76,14 +75,14 @@ func (m *Model) WhoCan(r Request) []Grant {
 		consider(b)
 	}
 	switch {
-	case r.AllNamespaces:
+	case q.AllNamespaces:
 		for _, b := range m.bindings {
 			if b.Kind == "RoleBinding" {
 				consider(b)
 			}
 		}
-	case r.Namespace != "":
-		if idx := m.namespaced[r.Namespace]; idx != nil {
+	case q.Namespace != "":
+		if idx := m.namespaced[q.Namespace]; idx != nil {
 			for _, b := range idx.all {
 				consider(b)
 			}
@@ -103,4 +102,14 @@ func (m *Model) WhoCan(r Request) []Grant {
 		return a.Binding < b.Binding
 	})
 	return out
+}
+
+// WriteWhoCanTable prints who-can's table: one line per subject and binding.
+func WriteWhoCanTable(w io.Writer, grants []Grant) error {
+	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tNAMESPACE\tNAME\tBINDING\tROLE")
+	for _, g := range grants {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Kind, g.Namespace, g.Name, g.Binding, g.Role)
+	}
+	return tw.Flush()
 }

@@ -15,3 +15,15 @@ func subcommands(streams IOStreams) []*cobra.Command {
 		newAuditCmd(streams),
 	}
 }
+
+// completeValidate runs the Complete and Validate steps of a command (kubectl's pattern); their
+// errors are bad input, exit 2.
+func completeValidate(complete, validate func() error) error {
+	if err := complete(); err != nil {
+		return withCode(exitBadInput, err)
+	}
+	if err := validate(); err != nil {
+		return withCode(exitBadInput, err)
+	}
+	return nil
+}

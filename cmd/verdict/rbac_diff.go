@@ -36,11 +36,8 @@ func newRBACDiffCmd(streams IOStreams) *cobra.Command {
   verdict rbac diff main:rbac/ rbac/ -o github --fail-on risky
   kustomize build overlays/prod | verdict rbac diff origin/main:rendered/prod.yaml - -o json`,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return withCode(exitBadInput, err)
-			}
-			if err := o.Validate(); err != nil {
-				return withCode(exitBadInput, err)
+			if err := completeValidate(func() error { return o.Complete(args) }, o.Validate); err != nil {
+				return err
 			}
 			return o.Run()
 		},
