@@ -1,10 +1,17 @@
 package policies
 
 import (
+	"time"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
+
+// DefaultTimeout bounds the judging of one object: the API server's default webhook timeout, which
+// the webhook answers within and check, mutate, verify and audit take for one object, so that a
+// policy that runs away fails its object instead of hanging the run.
+const DefaultTimeout = 10 * time.Second
 
 // Operation is the admission operation, as in admission.k8s.io/v1.
 type Operation string

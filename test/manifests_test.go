@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/verdict-dev/verdict/manifest"
+	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/check"
+	"github.com/verdict-dev/verdict/policies/job"
 	"github.com/verdict-dev/verdict/policies/library"
 )
 
@@ -57,7 +59,7 @@ func TestKustomizeRenders(t *testing.T) {
 	}
 	// As a user pipes it: `kubectl kustomize config/default | verdict check -`, cert-manager's kinds
 	// judged as written, every object judged.
-	report, err := check.Run(context.Background(), check.Options{Library: library.FS, Inputs: []string{"-"}, Stdin: bytes.NewReader(out)})
+	report, err := check.Run(context.Background(), job.Options{Policies: bundle.Options{Library: library.FS}, Inputs: []string{"-"}, Stdin: bytes.NewReader(out)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,6 @@ const (
 	Mutating   Hook = "mutate"
 )
 
-// DefaultTimeout is the API server's default webhook timeout.
-const DefaultTimeout = 10 * time.Second
-
 // deadlineMargin is kept between the end of an evaluation and the API server's timeout, so that a
 // slow policy gets an answer from verdict rather than a timeout from the API server.
 const deadlineMargin = 500 * time.Millisecond
@@ -151,7 +148,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, start time.Time) 
 // evaluationTimeout is the API server's timeout (it calls webhooks with ?timeout=Ns), at most
 // MaxTimeout, less a margin.
 func evaluationTimeout(r *http.Request) time.Duration {
-	timeout := DefaultTimeout
+	timeout := policies.DefaultTimeout
 	if t := r.URL.Query().Get("timeout"); t != "" {
 		if d, err := time.ParseDuration(t); err == nil && d > 0 {
 			timeout = min(d, MaxTimeout)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
 
@@ -161,11 +162,11 @@ func TestTimeoutClamped(t *testing.T) {
 		query string
 		want  time.Duration
 	}{
-		{"", DefaultTimeout - deadlineMargin},
+		{"", policies.DefaultTimeout - deadlineMargin},
 		{"?timeout=5s", 5*time.Second - deadlineMargin},
 		{"?timeout=30s", MaxTimeout - deadlineMargin},
 		{"?timeout=10m", MaxTimeout - deadlineMargin},
-		{"?timeout=-1s", DefaultTimeout - deadlineMargin},
+		{"?timeout=-1s", policies.DefaultTimeout - deadlineMargin},
 	}
 	for _, tc := range tests {
 		r := httptest.NewRequest(http.MethodPost, "/validate"+tc.query, nil)

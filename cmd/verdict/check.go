@@ -8,7 +8,6 @@ import (
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/check"
-	"github.com/verdict-dev/verdict/policies/library"
 )
 
 type checkOptions struct {
@@ -68,18 +67,9 @@ func (o *checkOptions) complete(args []string) error {
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	report, err := check.Run(cmd.Context(), check.Options{
-		Policies:        o.policies,
-		Library:         library.FS,
-		Inputs:          o.inputs,
-		Stdin:           o.streams.In,
-		Operation:       o.op,
-		Namespace:       o.namespace,
-		Inventory:       o.inventory,
-		AllowedBuiltins: o.allowed,
-		AsWritten:       o.asWritten,
-		Strict:          o.strict,
-	})
+	opts := o.manifestFlags.options(o.streams.In)
+	opts.Inventory = o.inventory
+	report, err := check.Run(cmd.Context(), opts)
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/job"
+	"github.com/verdict-dev/verdict/policies/library"
 )
 
 // manifestFlags are the flags that check and mutate share: which policies judge which manifests,
@@ -29,6 +33,19 @@ func (m *manifestFlags) add(f *pflag.FlagSet, operations string) {
 	f.BoolVar(&m.asWritten, "as-written", false, "judge every object exactly as written, as gator and conftest do: no defaults, no type round trip, no namespace filled in")
 	f.BoolVar(&m.strict, "strict", false, "refuse kinds that are neither built in nor defined by a CRD among the inputs, as kubectl apply does")
 	f.StringSliceVar(&m.allowed, "allow-builtin", nil, "Rego builtins that reach outside the evaluation to allow (http.send, net.lookup_ip_addr, opa.runtime)")
+}
+
+// options are the job's inputs: the flags, the embedded library when no -p is given, stdin.
+func (m *manifestFlags) options(stdin io.Reader) job.Options {
+	return job.Options{
+		Policies:  bundle.Options{Paths: m.policies, Library: library.FS, AllowedBuiltins: m.allowed},
+		Inputs:    m.inputs,
+		Stdin:     stdin,
+		Operation: m.op,
+		Namespace: m.namespace,
+		AsWritten: m.asWritten,
+		Strict:    m.strict,
+	}
 }
 
 // complete takes the manifests from the arguments and checks the operation against those allowed.

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/library"
 	"github.com/verdict-dev/verdict/policies/mutate"
 )
 
@@ -61,11 +60,7 @@ func (o *mutateOptions) complete(args []string) error {
 }
 
 func (o *mutateOptions) run(cmd *cobra.Command) error {
-	report, err := mutate.Run(cmd.Context(), mutate.Options{
-		Policies: o.policies, Library: library.FS, Inputs: o.inputs, Stdin: o.streams.In,
-		Operation: o.op, Namespace: o.namespace, AllowedBuiltins: o.allowed,
-		AsWritten: o.asWritten, Strict: o.strict,
-	})
+	report, err := mutate.Run(cmd.Context(), o.manifestFlags.options(o.streams.In))
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}

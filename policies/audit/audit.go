@@ -19,7 +19,6 @@ import (
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
-	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/gatekeeper"
 	"github.com/verdict-dev/verdict/policies/regomod"
 )
@@ -33,7 +32,7 @@ type Options struct {
 	Client    dynamic.Interface
 	// PageSize is how many objects one list request asks for; DefaultPageSize when zero.
 	PageSize int64
-	// Timeout bounds the judging of one object; check.EvaluationTimeout when zero.
+	// Timeout bounds the judging of one object; policies.DefaultTimeout when zero.
 	Timeout time.Duration
 	// Progress, when set, is told what is listed: a line per kind, and one every ProgressEvery objects.
 	Progress io.Writer
@@ -197,7 +196,7 @@ func (a *auditor) judge(ctx context.Context, res policies.Resource, obj *unstruc
 	req.Resource = res.Resource // the cluster's own name for it
 	timeout := a.opts.Timeout
 	if timeout <= 0 {
-		timeout = check.EvaluationTimeout
+		timeout = policies.DefaultTimeout
 	}
 	objCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

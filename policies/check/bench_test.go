@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/verdict-dev/verdict/internal/fixtures"
+	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/job"
 	"github.com/verdict-dev/verdict/policies/library"
 )
 
@@ -109,7 +111,7 @@ func BenchmarkCheck10k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := Run(ctx, Options{Library: library.FS, Inputs: []string{dir}})
+		r, err := Run(ctx, job.Options{Policies: bundle.Options{Library: library.FS}, Inputs: []string{dir}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -135,7 +137,7 @@ func BenchmarkCheckPods(b *testing.B) {
 	}
 	for _, format := range []string{"gatekeeper", "rego", "vap"} {
 		b.Run(format, func(b *testing.B) {
-			opts := Options{Policies: []string{filepath.Join("..", "..", "test", "compare", "requiredlabel", format)}, Inputs: []string{file}}
+			opts := job.Options{Policies: bundle.Options{Paths: []string{filepath.Join("..", "..", "test", "compare", "requiredlabel", format)}}, Inputs: []string{file}}
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				r, err := Run(context.Background(), opts)

@@ -4,42 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/verdict-dev/verdict/internal/parallel"
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/job"
 )
-
-// Options are the inputs of a check.
-type Options struct {
-	// Policies are policy files and folders; empty means Library.
-	Policies []string
-	Library  fs.FS
-	// Inputs are the manifests to judge: files, folders, or "-" for Stdin.
-	Inputs []string
-	Stdin  io.Reader
-	// Operation is the admission operation to judge under (CREATE when empty).
-	Operation policies.Operation
-	// Namespace is the namespace of namespaced objects that name none ("default" when empty).
-	Namespace string
-	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
-	AllowedBuiltins []string
-	// Timeout bounds the judging of one object; zero means EvaluationTimeout.
-	Timeout time.Duration
-	// Inventory are further objects that referential policies see in data.inventory.
-	Inventory []string
-	// AsWritten judges every object exactly as written, as gator and conftest do: no defaults, no
-	// type round trip, no namespace filled in.
-	AsWritten bool
-	// Strict refuses kinds that are neither built in nor defined by a CRD among the inputs.
-	Strict bool
-}
 
 // Report is the outcome of a check.
 type Report struct {
@@ -111,65 +82,38 @@ func (r *Report) addError(err error) {
 // Run loads the policies and judges every input object. Its error is a bad policy or no policy at
 // all; a document that cannot be read or judged is an error of the report, and the others are
 // still judged.
-func Run(ctx context.Context, opts Options) (*Report, error) {
-	inputs := manifest.Read(opts.Inputs, opts.Stdin)
-	inventory := manifest.Read(opts.Inventory, nil)
-	if err := inventory.Err(); err != nil {
-		return nil, err
-	}
-	inventoried := append(inventory.Documents, inputs.Documents...)
-	if opts.AsWritten {
-		inventoried = manifest.Unsplit(inventoried) // gator's data.inventory holds a List whole
-	}
-	b, err := bundle.Load(ctx, bundle.Options{
-		Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library,
-		Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins,
-		Inventory: inventoried, AsWritten: opts.AsWritten,
-	})
+func Run(ctx context.Context, opts job.Options) (*Report, error) {
+	j, err := job.Prepare(ctx, opts, "judged")
 	if err != nil {
 		return nil, err
 	}
+	b := j.Bundle
 	if b.Policies == 0 {
-		return nil, fmt.Errorf("no policies in %s: nothing would be judged", strings.Join(opts.Policies, ", "))
+		return nil, fmt.Errorf("no policies in %s: nothing would be judged", strings.Join(opts.Policies.Paths, ", "))
 	}
-	if len(inputs.Documents) == 0 && len(inputs.Errors) == 0 {
-		// An empty pipe (a kustomize build that failed upstream) must not pass as a clean check.
-		return nil, fmt.Errorf("no Kubernetes objects in %s: nothing was judged", strings.Join(opts.Inputs, ", "))
-	}
-	op := opts.Operation
-	if op == "" {
-		op = policies.Create
-	}
-	report := &Report{Results: []Result{}, Errors: []Error{}, Warnings: b.Warnings}
-	report.Notes = append(append(report.Notes, b.Notes...), inputs.Notes...)
-	for _, e := range inputs.Errors {
+	report := &Report{Results: []Result{}, Errors: []Error{}, Warnings: b.Warnings, Notes: j.Notes}
+	for _, e := range j.Inputs.Errors {
 		report.addError(e)
 	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = EvaluationTimeout
-	}
-	view := &manifest.View{Resources: b.Resources(), AsWritten: opts.AsWritten, Strict: opts.Strict, Namespace: opts.Namespace}
-	judge := inputs.Documents
+	judge := j.Inputs.Documents
 	if opts.AsWritten {
 		judge = manifest.Unsplit(judge) // a List is one document to gator and conftest
 	}
-	judged := judgeAll(ctx, b, judge, op, view, timeout)
-	for i, j := range judged {
-		d := judge[i]
-		if j.err != nil {
-			report.addError(d.Wrap(j.err))
+	for _, p := range job.Each(ctx, j, judge, b.Validate) {
+		d := p.Document
+		if p.Err != nil {
+			report.addError(d.Wrap(p.Err))
 			continue
 		}
-		for _, w := range j.warnings {
+		for _, w := range p.Warnings {
 			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
 		}
-		for _, err := range j.outcome.Errors {
+		for _, err := range p.Out.Errors {
 			report.addError(d.Errorf("%s: policy evaluation failed: %w", d.Describe(), err))
 		}
-		report.add(d, j.req, j.outcome)
+		report.add(d, p.Request, p.Out)
 	}
-	report.Notes = append(report.Notes, view.Notes()...)
+	report.Notes = append(report.Notes, j.ViewNotes()...)
 	sort.SliceStable(report.Errors, func(i, j int) bool {
 		a, b := report.Errors[i], report.Errors[j]
 		if a.File != b.File {
@@ -178,34 +122,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return a.Line < b.Line
 	})
 	return report, nil
-}
-
-// EvaluationTimeout bounds the judging of one object, as the webhook's deadline bounds a request
-// (the API server's default webhook timeout): a policy that runs away fails the check instead of
-// hanging it.
-const EvaluationTimeout = 10 * time.Second
-
-type judgement struct {
-	req      *policies.Request
-	outcome  policies.Outcome
-	warnings []string
-	err      error
-}
-
-// judgeAll judges the inputs on every core; the judgements keep the input order.
-func judgeAll(ctx context.Context, b *bundle.Bundle, inputs []manifest.Document, op policies.Operation, view *manifest.View, timeout time.Duration) []judgement {
-	out := make([]judgement, len(inputs))
-	parallel.Each(len(inputs), 2, func(i int) {
-		req, warnings, err := bundle.Present(view, inputs[i].Object, op)
-		if err != nil {
-			out[i].err = err
-			return
-		}
-		objCtx, cancel := context.WithTimeout(ctx, timeout)
-		out[i] = judgement{req: req, outcome: b.Validate(objCtx, req), warnings: warnings}
-		cancel()
-	})
-	return out
 }
 
 func (r *Report) add(d manifest.Document, req *policies.Request, o policies.Outcome) {

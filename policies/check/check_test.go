@@ -15,6 +15,8 @@ import (
 
 	goldenfile "github.com/verdict-dev/verdict/internal/golden"
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/bundle"
+	"github.com/verdict-dev/verdict/policies/job"
 )
 
 // golden compares got with testdata/golden/name, or rewrites it with -update.
@@ -25,8 +27,8 @@ func golden(t *testing.T, name string, got []byte) {
 
 func runTestdata(t *testing.T, op policies.Operation) *Report {
 	t.Helper()
-	r, err := Run(context.Background(), Options{
-		Policies:  []string{"testdata/policies"},
+	r, err := Run(context.Background(), job.Options{
+		Policies:  bundle.Options{Paths: []string{"testdata/policies"}},
 		Inputs:    []string{"testdata/manifests"},
 		Operation: op,
 	})
@@ -39,8 +41,8 @@ func runTestdata(t *testing.T, op policies.Operation) *Report {
 // TestReportFormatsWithErrors: documents that cannot be read or judged are in every format, with
 // their file, document and absolute line, and every other document is still judged.
 func TestReportFormatsWithErrors(t *testing.T) {
-	r, err := Run(context.Background(), Options{
-		Policies: []string{"testdata/policies"},
+	r, err := Run(context.Background(), job.Options{
+		Policies: bundle.Options{Paths: []string{"testdata/policies"}},
 		Inputs:   []string{"testdata/broken"},
 	})
 	if err != nil {
@@ -157,7 +159,7 @@ func TestBadInput(t *testing.T) {
 			if pol == nil {
 				pol = []string{"testdata/policies"}
 			}
-			r, err := Run(context.Background(), Options{Policies: pol, Inputs: tc.inputs, Namespace: nsFor(tc.name), Strict: tc.strict})
+			r, err := Run(context.Background(), job.Options{Policies: bundle.Options{Paths: pol}, Inputs: tc.inputs, Namespace: nsFor(tc.name), Strict: tc.strict})
 			if got := errText(r, err); !strings.Contains(got, tc.want) {
 				t.Fatalf("error = %q, want it to contain %q", got, tc.want)
 			}
@@ -198,7 +200,7 @@ deny contains "never" if {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r, err := Run(context.Background(), Options{Policies: []string{p}, Inputs: []string{"testdata/manifests/ok.json"}, Timeout: 200 * time.Millisecond})
+	r, err := Run(context.Background(), job.Options{Policies: bundle.Options{Paths: []string{p}}, Inputs: []string{"testdata/manifests/ok.json"}, Timeout: 200 * time.Millisecond})
 	if got := errText(r, err); !strings.Contains(got, "ok.json:1: document 1") || !strings.Contains(got, "evaluation of data.slow.deny stopped") {
 		t.Fatalf("error = %v, want the evaluation stopped, naming the document", got)
 	}

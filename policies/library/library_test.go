@@ -17,6 +17,7 @@ import (
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/check"
+	"github.com/verdict-dev/verdict/policies/job"
 	"github.com/verdict-dev/verdict/policies/library"
 )
 
@@ -570,7 +571,7 @@ spec: {template: {spec: {containers: [{name: a, image: "a:latest"}, {name: b, im
 			if err := os.WriteFile(file, []byte(c.input), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			report, err := check.Run(context.Background(), check.Options{Library: library.FS, Inputs: []string{file}})
+			report, err := check.Run(context.Background(), job.Options{Policies: bundle.Options{Library: library.FS}, Inputs: []string{file}})
 			if err != nil {
 				t.Fatalf("case %d: %v", i, err)
 			}
@@ -618,7 +619,7 @@ metadata: {name: d, namespace: dev, labels: {app.kubernetes.io/name: web}}`)
 
 	run := func(policyPaths ...string) []check.Result {
 		t.Helper()
-		report, err := check.Run(context.Background(), check.Options{Policies: policyPaths, Inputs: []string{input}})
+		report, err := check.Run(context.Background(), job.Options{Policies: bundle.Options{Paths: policyPaths}, Inputs: []string{input}})
 		if err != nil {
 			t.Fatal(err)
 		}

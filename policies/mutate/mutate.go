@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -15,28 +14,11 @@ import (
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
-	"github.com/verdict-dev/verdict/policies/bundle"
-	"github.com/verdict-dev/verdict/policies/check"
+	"github.com/verdict-dev/verdict/policies/job"
 )
 
 // Formats lists the output formats of Write.
 var Formats = []string{"yaml", "json"}
-
-// Options are the inputs of a mutation run.
-type Options struct {
-	Policies  []string
-	Library   fs.FS
-	Inputs    []string
-	Stdin     io.Reader
-	Operation policies.Operation // CREATE or UPDATE; CREATE when empty
-	Namespace string
-	// AllowedBuiltins are Rego builtins that reach outside the evaluation and that the user allows.
-	AllowedBuiltins []string
-	// AsWritten mutates every object exactly as written: no defaults, no type round trip, no namespace.
-	AsWritten bool
-	// Strict refuses kinds that are neither built in nor defined by a CRD among the inputs.
-	Strict bool
-}
 
 // Result is one input object before and after the mutating policies.
 type Result struct {
@@ -61,51 +43,38 @@ func (r *Report) Err() error { return errors.Join(r.Errors...) }
 // Run loads the policies and mutates every input object, Namespaces and objects that serve as
 // params included, as the API server mutates every object it admits. Its error is a bad policy; a
 // document that cannot be read or mutated, or that a policy refuses, is an error of the report.
-func Run(ctx context.Context, opts Options) (*Report, error) {
-	inputs := manifest.Read(opts.Inputs, opts.Stdin)
-	b, err := bundle.Load(ctx, bundle.Options{Paths: opts.Policies, Stdin: opts.Stdin, Library: opts.Library, Objects: inputs.Documents, AllowedBuiltins: opts.AllowedBuiltins})
+func Run(ctx context.Context, opts job.Options) (*Report, error) {
+	j, err := job.Prepare(ctx, opts, "mutated")
 	if err != nil {
 		return nil, err
 	}
-	if len(inputs.Documents) == 0 && len(inputs.Errors) == 0 {
-		// As check: an empty pipe must not look like a run that changed nothing.
-		return nil, fmt.Errorf("no Kubernetes objects in %s: nothing was mutated", strings.Join(opts.Inputs, ", "))
-	}
-	op := opts.Operation
-	if op == "" {
-		op = policies.Create
-	}
-	report := &Report{Warnings: b.Warnings, Notes: append(append([]string(nil), b.Notes...), inputs.Notes...)}
-	for _, e := range inputs.Errors {
+	report := &Report{Warnings: j.Bundle.Warnings, Notes: j.Notes}
+	for _, e := range j.Inputs.Errors {
 		report.Errors = append(report.Errors, e)
 	}
-	view := &manifest.View{Resources: b.Resources(), AsWritten: opts.AsWritten, Strict: opts.Strict, Namespace: opts.Namespace}
-	for _, d := range inputs.Documents {
-		req, warnings, err := bundle.Present(view, d.Object, op)
-		if err != nil {
-			report.Errors = append(report.Errors, d.Wrap(err))
+	for _, p := range job.Each(ctx, j, j.Inputs.Documents, j.Bundle.Mutate) {
+		d := p.Document
+		if p.Err != nil {
+			report.Errors = append(report.Errors, d.Wrap(p.Err))
 			continue
 		}
-		for _, w := range warnings {
+		for _, w := range p.Warnings {
 			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
 		}
-		objCtx, cancel := context.WithTimeout(ctx, check.EvaluationTimeout)
-		m := b.Mutate(objCtx, req)
-		cancel()
 		failed := false
-		for _, f := range m.Findings {
+		for _, f := range p.Out.Findings {
 			report.Errors = append(report.Errors, d.Errorf("%s: refused by %s: %s", d.Describe(), describePolicy(f), f.Message))
 			failed = true
 		}
-		for _, e := range m.Errors {
+		for _, e := range p.Out.Errors {
 			report.Errors = append(report.Errors, d.Errorf("%s: mutation failed: %w", d.Describe(), e))
 			failed = true
 		}
 		if !failed {
-			report.Results = append(report.Results, Result{Source: d, Before: req.Object, After: m.Object})
+			report.Results = append(report.Results, Result{Source: d, Before: p.Request.Object, After: p.Out.Object})
 		}
 	}
-	report.Notes = append(report.Notes, view.Notes()...)
+	report.Notes = append(report.Notes, j.ViewNotes()...)
 	return report, nil
 }
 

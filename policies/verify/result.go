@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/verdict-dev/verdict/policies/check"
+	"github.com/verdict-dev/verdict/policies"
 	vrego "github.com/verdict-dev/verdict/policies/rego"
 )
 
 // caseTimeout bounds the evaluation of one case, as check bounds one object: a runaway policy
 // fails its case instead of hanging the run.
-const caseTimeout = check.EvaluationTimeout
+const caseTimeout = policies.DefaultTimeout
 
 // Status is the outcome of one case.
 type Status string
