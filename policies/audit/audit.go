@@ -245,10 +245,10 @@ func (a *auditor) add(e Entry) {
 // refOfError names the policy of a failed evaluation, where the error says it.
 func refOfError(err error) policies.Ref {
 	if ge, ok := errors.AsType[*gatekeeper.EvalError](err); ok {
-		return policies.Ref{Policy: ge.Template, Binding: ge.Constraint, Engine: ge.Engine, Format: gatekeeper.FindingKind}
+		return policies.Ref{Policy: ge.Template, Binding: ge.Constraint, Engine: ge.Engine, Format: gatekeeper.FindingFormat}
 	}
 	if re, ok := errors.AsType[*regomod.EvalError](err); ok {
-		return policies.Ref{Policy: re.Package, Engine: policies.Rego, Format: regomod.FindingKind}
+		return policies.Ref{Policy: re.Package, Engine: policies.Rego, Format: regomod.FindingFormat}
 	}
 	return policies.Ref{}
 }

@@ -36,7 +36,7 @@ func (s *Set) refs(keep func(*constraint) bool) []policies.Ref {
 		}
 		for _, c := range ct.constraints {
 			if keep(c) {
-				out = append(out, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Format: FindingKind})
+				out = append(out, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Format: FindingFormat})
 			}
 		}
 	}

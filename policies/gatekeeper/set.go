@@ -364,7 +364,7 @@ func (s *Set) Validate(ctx context.Context, req *policies.Request) policies.Outc
 			if !ok {
 				continue
 			}
-			out.Judged = append(out.Judged, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Format: FindingKind})
+			out.Judged = append(out.Judged, policies.Ref{Policy: ct.name, Binding: c.name, Engine: engine, Format: FindingFormat})
 			if ct.cel != nil {
 				ct.record(&out, c, ct.cel.eval(ctx, e.versionedAttributes(), c))
 			}
@@ -400,7 +400,7 @@ func (ct *compiledTemplate) record(out *policies.Outcome, c *constraint, vs []vi
 			// Gatekeeper's webhook words a violation "[constraint] message".
 			out.Findings = append(out.Findings, policies.Finding{
 				Policy: ct.name, Binding: c.name, Engine: v.engine, Action: a,
-				Message: v.msg, Details: v.details, Format: FindingKind,
+				Message: v.msg, Details: v.details, Format: FindingFormat,
 				Text: fmt.Sprintf("[%s] %s", c.name, policies.OneLine(v.msg)),
 			})
 		}

@@ -93,15 +93,15 @@ func TestEngines(t *testing.T) {
 		want   []policies.Finding
 	}{
 		{engine: "", want: []policies.Finding{
-			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.CEL, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingKind},
+			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.CEL, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingFormat},
 		}},
 		{engine: PreferRego, want: []policies.Finding{
-			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.Rego, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingKind,
+			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.Rego, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingFormat,
 				Details: map[string]any{"missing": []any{"owner"}}},
 		}},
 		{engine: BothEngines, want: []policies.Finding{
-			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.CEL, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingKind},
-			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.Rego, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingKind,
+			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.CEL, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingFormat},
+			{Policy: "k8srequiredlabels", Binding: "owner", Engine: policies.Rego, Action: policies.Deny, Message: "missing labels: owner", Text: "[owner] missing labels: owner", Format: FindingFormat,
 				Details: map[string]any{"missing": []any{"owner"}}},
 		}},
 	}

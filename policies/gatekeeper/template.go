@@ -19,8 +19,8 @@ const (
 	// CodeRego and CodeCEL are the engines a code block of a template names.
 	CodeRego = "Rego"
 	CodeCEL  = "K8sNativeValidation"
-	// FindingKind is what findings of this format report as their Kind.
-	FindingKind = "ConstraintTemplate"
+	// FindingFormat is the Format of this format's findings.
+	FindingFormat = "ConstraintTemplate"
 )
 
 // templateVersions are the served versions of ConstraintTemplate.

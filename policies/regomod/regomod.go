@@ -212,11 +212,11 @@ type EvalError struct {
 func (e *EvalError) Error() string { return "package " + e.Package + ": " + e.Err.Error() }
 func (e *EvalError) Unwrap() error { return e.Err }
 
-// FindingKind is what findings of plain Rego modules report as their Kind.
-const FindingKind = "Rego"
+// FindingFormat is the Format of the findings of plain Rego modules.
+const FindingFormat = "Rego"
 
 func (p *pkg) ref() policies.Ref {
-	return policies.Ref{Policy: p.name, Engine: policies.Rego, Format: FindingKind}
+	return policies.Ref{Policy: p.name, Engine: policies.Rego, Format: FindingFormat}
 }
 
 // Selects lists the packages that judge objects of r: every package with rules, since a plain
@@ -294,7 +294,7 @@ func (r *rule) eval(ctx context.Context, pkgName string, input ast.Value) ([]pol
 			}
 			out = append(out, policies.Finding{
 				Policy: pkgName, Engine: policies.Rego, Action: r.action,
-				Message: msg, Details: details, Format: FindingKind,
+				Message: msg, Details: details, Format: FindingFormat,
 				Text: fmt.Sprintf("[%s] %s", pkgName, policies.OneLine(msg)),
 			})
 		}

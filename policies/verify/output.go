@@ -39,7 +39,7 @@ func (r *Report) writeText(w io.Writer, verbose bool) error {
 			fmt.Fprintf(&b, ": %s", n)
 		}
 		if res.Message != "" {
-			fmt.Fprintf(&b, ": %s", oneLine(res.Message))
+			fmt.Fprintf(&b, ": %s", barredLine(res.Message))
 		}
 		b.WriteByte('\n')
 		if verbose && res.Status == Pass {
@@ -65,9 +65,9 @@ func (r *Report) writeText(w io.Writer, verbose bool) error {
 	return err
 }
 
-// oneLine keeps a result on its line: a multi-line message (several compile errors) is joined.
-// oneLine keeps a multi-line message's lines apart with " | ".
-func oneLine(s string) string { return policies.OneLine(strings.ReplaceAll(s, "\n", " | ")) }
+// barredLine keeps a result on its line: the lines of a multi-line message (several compile
+// errors) are joined with " | ", and runs of spaces become one, as policies.OneLine does.
+func barredLine(s string) string { return policies.OneLine(strings.ReplaceAll(s, "\n", " | ")) }
 
 func plural(n int) string {
 	if n == 1 {
@@ -136,10 +136,10 @@ func (r *Report) writeJUnit(w io.Writer) error {
 		c := junitCase{Name: name, ClassName: res.Suite}
 		switch res.Status {
 		case Fail:
-			c.Failure = &junitMessage{Message: oneLine(res.Message), Text: res.Message}
+			c.Failure = &junitMessage{Message: barredLine(res.Message), Text: res.Message}
 			s.Failures++
 		case Error:
-			c.Error = &junitMessage{Message: oneLine(res.Message), Text: res.Message}
+			c.Error = &junitMessage{Message: barredLine(res.Message), Text: res.Message}
 			s.Errors++
 		case Skip:
 			c.Skipped = &junitMessage{}
