@@ -54,10 +54,6 @@ func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 		e.Allowed = true
 	}
 	req := requestFrom(a)
-	type miss struct {
-		src     string
-		reasons []string
-	}
 	var misses []miss
 	best := -1
 	m.VisitRulesFor(u, a.GetNamespace(), func(src *RuleSource, rule *rbacv1.PolicyRule, err error) bool {
@@ -85,31 +81,12 @@ func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 	if e.Allowed {
 		return e
 	}
-	// RoleBindings of other namespaces that would allow the request there.
 	if req.resourceRequest {
-		namespaces := make([]string, 0, len(m.namespaced))
-		for ns := range m.namespaced {
-			namespaces = append(namespaces, ns)
-		}
-		sort.Strings(namespaces)
-		for _, ns := range namespaces {
-			idx := m.namespaced[ns]
-			if ns == a.GetNamespace() {
-				continue
+		if other := m.otherNamespaces(a, &req); len(other) > 0 {
+			misses = append(misses, other...)
+			if best < 0 || best > 1 {
+				best = 1
 			}
-			m.visitIndex(idx, u, ns, func(src *RuleSource, rule *rbacv1.PolicyRule, err error) bool {
-				if rule != nil && ruleAllows(&req, rule) {
-					why := fmt.Sprintf("grants it in namespace %s, not in %s", ns, a.GetNamespace())
-					if a.GetNamespace() == "" {
-						why = fmt.Sprintf("grants it only in namespace %s, not cluster-wide", ns)
-					}
-					misses = append(misses, miss{src.String(), []string{why}})
-					if best < 0 || best > 1 {
-						best = 1
-					}
-				}
-				return true
-			})
 		}
 	}
 	for _, ms := range misses {
@@ -119,6 +96,39 @@ func (m *Model) Explain(a authorizer.Attributes) *Explanation {
 	}
 	sortNearMisses(e.NearMisses)
 	return e
+}
+
+// miss is a rule that does not allow a request, and why.
+type miss struct {
+	src     string
+	reasons []string
+}
+
+// otherNamespaces are the RoleBindings of other namespaces than the request's that would allow it
+// there, each a miss by one reason.
+func (m *Model) otherNamespaces(a authorizer.Attributes, req *request) []miss {
+	namespaces := make([]string, 0, len(m.namespaced))
+	for ns := range m.namespaced {
+		namespaces = append(namespaces, ns)
+	}
+	sort.Strings(namespaces)
+	var out []miss
+	for _, ns := range namespaces {
+		if ns == a.GetNamespace() {
+			continue
+		}
+		m.visitIndex(m.namespaced[ns], a.GetUser(), ns, func(src *RuleSource, rule *rbacv1.PolicyRule, err error) bool {
+			if rule != nil && ruleAllows(req, rule) {
+				why := fmt.Sprintf("grants it in namespace %s, not in %s", ns, a.GetNamespace())
+				if a.GetNamespace() == "" {
+					why = fmt.Sprintf("grants it only in namespace %s, not cluster-wide", ns)
+				}
+				out = append(out, miss{src.String(), []string{why}})
+			}
+			return true
+		})
+	}
+	return out
 }
 
 func sortNearMisses(n []NearMiss) {

@@ -1,3 +1,4 @@
 // Package test holds verdict's tests that span the repository: the install manifests under config/
-// here, the end-to-end tests against a real control plane in test/e2e.
+// and the layout of the code (functions that read in one screen) here, the end-to-end tests against
+// a real control plane in test/e2e.
 package test
