@@ -271,6 +271,10 @@ func (b *Bundle) Validating() []policies.Ref {
 	return append(out, b.rego.Refs()...)
 }
 
+// ParamKinds are the kinds the policies take params of (those of policies with a binding), a set
+// the caller may keep but not change.
+func (b *Bundle) ParamKinds() map[schema.GroupVersionKind]bool { return b.paramKinds }
+
 // IsParam reports whether obj is of a kind some policy takes params of.
 func (b *Bundle) IsParam(obj *unstructured.Unstructured) bool {
 	return b.paramKinds[obj.GroupVersionKind()]

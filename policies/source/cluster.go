@@ -338,7 +338,8 @@ func (c *Cluster) rebuild(ctx context.Context) {
 		return // PolicySet logged it and keeps the set in force
 	}
 	// The params kinds may have changed with the policies: watch them before calling the set ready.
-	params := paramKinds(append(filePolicies(c.policies.opts), extra.Policies...))
+	// The set just loaded knows them; the policy files are not read again.
+	params := c.policies.Current().ParamKinds()
 	if !maps.Equal(params, c.params) {
 		c.params = params
 		if c.reconcile(ctx) {
