@@ -50,11 +50,14 @@ func (e *exitError) Unwrap() error { return e.err }
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
 func newRootCmd(streams IOStreams) *cobra.Command {
+	// The root's persistent hook runs for every command, the rbac group's after it.
+	cobra.EnableTraverseRunHooks = true
 	root := &cobra.Command{
-		Use:           "verdict",
-		Short:         "Kubernetes admission policies in CI and in the cluster, and an offline RBAC simulator",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:              "verdict",
+		Short:            "Kubernetes admission policies in CI and in the cluster, and an offline RBAC simulator",
+		SilenceUsage:     true,
+		SilenceErrors:    true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) { tuneGC(cmd) },
 	}
 	// --version prints what `verdict version` prints.
 	v := currentVersion()

@@ -99,11 +99,11 @@ func Run(ctx context.Context, opts job.Options) (*Report, error) {
 	if opts.AsWritten {
 		judge = manifest.Unsplit(judge) // a List is one document to gator and conftest
 	}
-	for _, p := range job.Each(ctx, j, judge, b.Validate) {
+	job.Each(ctx, j, judge, b.Validate, func(p job.Presented[policies.Outcome]) {
 		d := p.Document
 		if p.Err != nil {
 			report.addError(d.Wrap(p.Err))
-			continue
+			return
 		}
 		for _, w := range p.Warnings {
 			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
@@ -112,7 +112,7 @@ func Run(ctx context.Context, opts job.Options) (*Report, error) {
 			report.addError(d.Errorf("%s: policy evaluation failed: %w", d.Describe(), err))
 		}
 		report.add(d, p.Request, p.Out)
-	}
+	})
 	report.Notes = append(report.Notes, j.ViewNotes()...)
 	sort.SliceStable(report.Errors, func(i, j int) bool {
 		a, b := report.Errors[i], report.Errors[j]

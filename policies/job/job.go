@@ -101,22 +101,38 @@ type Presented[T any] struct {
 	Out T
 }
 
-// Each presents the documents on every core and runs do on each that could be presented, with a
-// context bounded by the job's timeout. The results keep the documents' order.
-func Each[T any](ctx context.Context, j *Job, docs []manifest.Document, do func(context.Context, *policies.Request) T) []Presented[T] {
-	out := make([]Presented[T], len(docs))
-	parallel.Each(len(docs), 2, func(i int) {
-		p := &out[i]
-		p.Document = docs[i]
-		p.Request, p.Warnings, p.Err = bundle.Present(j.view, docs[i].Object, j.operation)
-		if p.Err != nil {
-			return
+// Each presents the documents and runs do on each that could be presented, on every core, with a
+// context bounded by the job's timeout, then hands them to emit in the documents' order. They go
+// through in batches of batchSize, and what a batch presented is dropped once emitted: memory
+// follows the report, not the input.
+func Each[T any](ctx context.Context, j *Job, docs []manifest.Document, do func(context.Context, *policies.Request) T, emit func(Presented[T])) {
+	batch := make([]Presented[T], min(batchSize, len(docs)))
+	for start := 0; start < len(docs); start += batchSize {
+		part := docs[start:min(start+batchSize, len(docs))]
+		parallel.Each(len(part), 2, func(i int) {
+			batch[i] = present(ctx, j, part[i], do)
+		})
+		for i := range part {
+			emit(batch[i])
+			batch[i] = Presented[T]{}
 		}
-		objCtx, cancel := context.WithTimeout(ctx, j.timeout)
-		p.Out = do(objCtx, p.Request)
-		cancel()
-	})
-	return out
+	}
+}
+
+// batchSize is how many documents Each presents before it emits them: enough to keep every core
+// busy, few enough that their requests weigh little.
+const batchSize = 256
+
+func present[T any](ctx context.Context, j *Job, d manifest.Document, do func(context.Context, *policies.Request) T) Presented[T] {
+	p := Presented[T]{Document: d}
+	p.Request, p.Warnings, p.Err = bundle.Present(j.view, d.Object, j.operation)
+	if p.Err != nil {
+		return p
+	}
+	objCtx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
+	p.Out = do(objCtx, p.Request)
+	return p
 }
 
 // ViewNotes are what presenting the documents noted (kinds judged as written and the like); call

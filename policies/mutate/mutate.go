@@ -14,6 +14,7 @@ import (
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
+	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/job"
 )
 
@@ -52,11 +53,11 @@ func Run(ctx context.Context, opts job.Options) (*Report, error) {
 	for _, e := range j.Inputs.Errors {
 		report.Errors = append(report.Errors, e)
 	}
-	for _, p := range job.Each(ctx, j, j.Inputs.Documents, j.Bundle.Mutate) {
+	job.Each(ctx, j, j.Inputs.Documents, j.Bundle.Mutate, func(p job.Presented[bundle.Mutation]) {
 		d := p.Document
 		if p.Err != nil {
 			report.Errors = append(report.Errors, d.Wrap(p.Err))
-			continue
+			return
 		}
 		for _, w := range p.Warnings {
 			report.Warnings = append(report.Warnings, fmt.Sprintf("%s: %s", d.Source(), w))
@@ -73,7 +74,7 @@ func Run(ctx context.Context, opts job.Options) (*Report, error) {
 		if !failed {
 			report.Results = append(report.Results, Result{Source: d, Before: p.Request.Object, After: p.Out.Object})
 		}
-	}
+	})
 	report.Notes = append(report.Notes, j.ViewNotes()...)
 	return report, nil
 }

@@ -1,0 +1,44 @@
+package gctune
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestPercent(t *testing.T) {
+	tests := []struct {
+		live uint64
+		want int
+	}{
+		{0, Max},
+		{4 << 20, Max},   // a few manifests: collect rarely
+		{12 << 20, Max},  // 48 MiB of headroom is exactly GOGC=400
+		{24 << 20, 200},  // the headroom spread over a larger heap
+		{48 << 20, 100},  // 10,000 Pods held
+		{60 << 20, 80},   // steps of 10
+		{400 << 20, Min}, // 100,000 Pods: at most half as much again
+		{4000 << 20, Min},
+	}
+	for _, tt := range tests {
+		if got := Percent(tt.live); got != tt.want {
+			t.Errorf("Percent(%d MiB) = %d, want %d", tt.live>>20, got, tt.want)
+		}
+	}
+}
+
+func TestFollowTunesAfterCollections(t *testing.T) {
+	Follow()
+	// Hold a live heap large enough to lower the target, then collect twice: the finalizer of
+	// the first collection tunes, the second one sees it re-armed.
+	held := make([][]byte, 0, 128)
+	for range 128 {
+		held = append(held, make([]byte, 1<<20))
+	}
+	for range 3 {
+		runtimeGC()
+	}
+	if got := currentPercent(); got >= Max {
+		t.Errorf("GOGC = %d with %d MiB live, want it lowered below %d", got, len(held), Max)
+	}
+	runtime.KeepAlive(held)
+}
