@@ -76,8 +76,8 @@ compare: build ## Time verdict check beside gator, conftest and kyverno on 10,00
 	$(GOTEST) ./test/compare -run TestCompare -count=1 -v -timeout 30m -compare -verdict $(BIN)/verdict \
 		-gator $(COMPARE_TOOLS)/gator -conftest $(COMPARE_TOOLS)/conftest -kyverno $(COMPARE_TOOLS)/kubectl-kyverno
 
-load: build ## Load-test verdict serve over TLS on loopback (OPA=path/to/opa to measure OPA's server too).
-	$(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
+load: build ## Load-test verdict serve over TLS on loopback, the server on CPU 1 and the load on CPU 0 (OPA=path/to/opa to measure OPA's server too).
+	$(if $(shell command -v taskset),taskset -c 0) $(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))
 
 .PHONY: parity
 parity: ## Compare verdict check --as-written with the real gator test and conftest test (GATOR=path CONFTEST=path).
