@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // testCA is a certificate authority that signs client certificates.
@@ -101,7 +103,7 @@ func TestClientCAReload(t *testing.T) {
 	if err := os.Rename(tmp, caFile); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return accepted(r, rotatedClient) })
+	testkit.WaitFor(t, 10*time.Second, "the rotated client CA to accept its client", func() bool { return accepted(r, rotatedClient) })
 	if accepted(r, oldClient) {
 		t.Error("a client certificate of the CA rotated out is still accepted")
 	}

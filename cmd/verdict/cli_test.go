@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // runCLI runs the command line as the binary would, with stdin, and returns the exit code and output.
@@ -20,7 +20,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	goldenfile.Assert(t, path, []byte(got))
+	testkit.Golden(t, path, []byte(got))
 }
 
 // gkLib is the Gatekeeper library's test data.

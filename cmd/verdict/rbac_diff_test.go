@@ -28,7 +28,7 @@ func TestRBACDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", tt.args...)
+			code, out, errOut := runCLI(t, "", tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
@@ -42,7 +42,7 @@ func TestRBACDiffStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runRBAC(t, string(data), "rbac", "diff", diffOld, "-", "-o", "json")
+	code, out, errOut := runCLI(t, string(data), "rbac", "diff", diffOld, "-", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -50,7 +50,7 @@ func TestRBACDiffStdin(t *testing.T) {
 	if out != string(want) {
 		t.Errorf("stdin side differs from the folder side:\n%s", out)
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "-", "-"); code != 2 || !strings.Contains(errOut, "only one side") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "-", "-"); code != 2 || !strings.Contains(errOut, "only one side") {
 		t.Errorf("two stdin sides: exit %d, %s", code, errOut)
 	}
 }
@@ -113,7 +113,7 @@ func TestRBACDiffGitRevision(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", "rbac", "diff", tt.old, tt.new, "-o", "github", "--fail-on", "any")
+			code, out, errOut := runCLI(t, "", "rbac", "diff", tt.old, tt.new, "-o", "github", "--fail-on", "any")
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
 			}
@@ -124,10 +124,10 @@ func TestRBACDiffGitRevision(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "main:nothing/", "rbac/"); code != 2 || !strings.Contains(errOut, "main:nothing") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "main:nothing/", "rbac/"); code != 2 || !strings.Contains(errOut, "main:nothing") {
 		t.Errorf("a missing path of a revision: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "no-such-branch:rbac/", "rbac/"); code != 2 || !strings.Contains(errOut, "no-such-branch:rbac/") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "no-such-branch:rbac/", "rbac/"); code != 2 || !strings.Contains(errOut, "no-such-branch:rbac/") {
 		t.Errorf("an unknown revision is a path: exit %d, %s", code, errOut)
 	}
 }

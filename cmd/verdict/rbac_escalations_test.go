@@ -17,14 +17,14 @@ func TestRBACEscalations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", tt.args...)
+			code, out, errOut := runCLI(t, "", tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
 			goldenRBAC(t, tt.golden, out)
 		})
 	}
-	if code, _, _ := runRBAC(t, "", "rbac", "escalations", "-f", in, "--depth", "0"); code != 2 {
+	if code, _, _ := runCLI(t, "", "rbac", "escalations", "-f", in, "--depth", "0"); code != 2 {
 		t.Errorf("--depth 0: exit %d, want 2", code)
 	}
 }

@@ -42,7 +42,7 @@ func TestRBACCanIRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"rbac", "can-i"}, tt.args...)
 			args = append(args, "-f", rbac)
-			code, out, errOut := runRBAC(t, "", args...)
+			code, out, errOut := runCLI(t, "", args...)
 			if code != tt.code || out != tt.out {
 				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
 			}
@@ -69,7 +69,7 @@ func TestRBACCanIJSONGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			args := append([]string{"rbac", "can-i", "-o", "json", "-f", rbac}, tt.args...)
-			code, out, errOut := runRBAC(t, "", args...)
+			code, out, errOut := runCLI(t, "", args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
 			}
@@ -92,7 +92,7 @@ func TestRBACCanIJSONGolden(t *testing.T) {
 
 // --no-headers reaches kubectl's own list printer, which leaves out the header line.
 func TestRBACCanIListNoHeaders(t *testing.T) {
-	code, out, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--no-headers", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbacData+"rbac.yaml")
+	code, out, errOut := runCLI(t, "", "rbac", "can-i", "--list", "--no-headers", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbacData+"rbac.yaml")
 	if code != 0 {
 		t.Errorf("exit %d (stderr %q)", code, errOut)
 	}

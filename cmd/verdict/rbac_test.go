@@ -1,29 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 const rbacData = "testdata/rbac/"
 
-// runRBAC runs verdict with args and returns the exit code, stdout and stderr.
-func runRBAC(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(args, IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	return code, out.String(), errOut.String()
-}
-
 func goldenRBAC(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join(rbacData, name), []byte(got))
+	testkit.Golden(t, filepath.Join(rbacData, name), []byte(got))
 }
 
 func TestRBACCanI(t *testing.T) {
@@ -62,7 +53,7 @@ func TestRBACCanI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"rbac", "can-i"}, tt.args...)
 			args = append(args, "-f", rbac)
-			code, out, errOut := runRBAC(t, "", args...)
+			code, out, errOut := runCLI(t, "", args...)
 			if code != tt.code || out != tt.out {
 				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
 			}
@@ -91,7 +82,7 @@ func TestRBACInputErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", tt.args...)
+			code, out, errOut := runCLI(t, "", tt.args...)
 			if code != 2 || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, tt.want)
 			}
@@ -104,7 +95,7 @@ func TestRBACStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := runRBAC(t, string(data), "rbac", "can-i", "patch", "deployments", "-n", "team-a", "--as", "carol", "--as-group", "dev", "-f", "-")
+	code, out, _ := runCLI(t, string(data), "rbac", "can-i", "patch", "deployments", "-n", "team-a", "--as", "carol", "--as-group", "dev", "-f", "-")
 	if code != 0 || out != "yes\n" {
 		t.Errorf("exit %d, %q; want 0, yes", code, out)
 	}
@@ -132,7 +123,7 @@ func TestRBACGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", append([]string{"rbac"}, tt.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"rbac"}, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
 			}
@@ -160,7 +151,7 @@ func TestRBACListStderr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", append([]string{"rbac", "can-i", "--list", "-f", rbac}, tt.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"rbac", "can-i", "--list", "-f", rbac}, tt.args...)...)
 			if code != 0 || !strings.HasPrefix(out, "Resources   ") {
 				t.Errorf("exit %d, stdout %q; want 0 and a table", code, out)
 			}
@@ -171,7 +162,7 @@ func TestRBACListStderr(t *testing.T) {
 			}
 		})
 	}
-	if _, _, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac); strings.Contains(errOut, "Warning") {
+	if _, _, errOut := runCLI(t, "", "rbac", "can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac); strings.Contains(errOut, "Warning") {
 		t.Errorf("alice with defaults: stderr %q, want no warning", errOut)
 	}
 }

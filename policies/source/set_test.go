@@ -13,6 +13,8 @@ import (
 
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1
@@ -32,17 +34,6 @@ spec: {policyName: max-replicas, validationActions: [Deny]}
 func writePolicy(t *testing.T, path, max string) {
 	t.Helper()
 	write(t, path, strings.Replace(replicasPolicy, "MAX", max, 1))
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // denials are the denial texts of the set in force for the CREATE of a Deployment of that many
@@ -143,7 +134,7 @@ func TestSymlinkedPolicyRoot(t *testing.T) {
 
 	// The resolved folder is watched.
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "10")
-	waitFor(t, func() bool { return set.Generation() == 2 })
+	testkit.WaitFor(t, 10*time.Second, "generation 2", func() bool { return set.Generation() == 2 })
 	if !admits(t, set, 6) {
 		t.Fatal("the changed policy (at most 10) is not in force")
 	}
@@ -152,18 +143,18 @@ func TestSymlinkedPolicyRoot(t *testing.T) {
 	if err := os.RemoveAll(folder); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return set.ReloadError() != nil })
+	testkit.WaitFor(t, 10*time.Second, "the reload error", func() bool { return set.ReloadError() != nil })
 	if !admits(t, set, 6) || admits(t, set, 11) {
 		t.Fatal("the set in force changed when its folder was deleted")
 	}
 	mkdir(t, folder)
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "1")
-	waitFor(t, func() bool { return set.Generation() == 3 })
+	testkit.WaitFor(t, 10*time.Second, "generation 3", func() bool { return set.Generation() == 3 })
 	if admits(t, set, 2) {
 		t.Fatal("the policy of the folder made again (at most 1) is not in force")
 	}
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "3")
-	waitFor(t, func() bool { return set.Generation() == 4 })
+	testkit.WaitFor(t, 10*time.Second, "generation 4", func() bool { return set.Generation() == 4 })
 	if set.ReloadError() != nil || !admits(t, set, 2) {
 		t.Fatalf("the folder made again is not watched: %v", set.ReloadError())
 	}
@@ -195,7 +186,7 @@ func TestConfigMapMount(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "..2026_01_01_00_00_00.1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return set.Generation() == 2 })
+	testkit.WaitFor(t, 10*time.Second, "generation 2", func() bool { return set.Generation() == 2 })
 	if !admits(t, set, 6) || set.ReloadError() != nil {
 		t.Fatalf("the updated ConfigMap (at most 10) is not in force: %v", set.ReloadError())
 	}

@@ -33,6 +33,8 @@ import (
 	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // TestInstall applies what config/default installs to a real API server and runs verdict serve
@@ -138,7 +140,7 @@ func TestInstall(t *testing.T) {
 	as := rest.CopyConfig(env.Config)
 	as.Impersonate = rest.ImpersonationConfig{UserName: account}
 	assertReadOnly(t, as, ns)
-	addr, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	addr, health := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
 		Policies: bundle.Options{Paths: []string{policyDir}},
 		Cluster:  &source.ClusterOptions{Config: as, Rediscover: time.Second},
@@ -289,7 +291,7 @@ func renderWithComponents(t *testing.T, kubectl string, names ...string) []byte 
 // registers is refused, and the requests it skips (the control plane's namespaces, leases, events,
 // the kubelets) go through.
 func failClosedPaths(t *testing.T, env *controlplane.Env, objects *applier, validating *unstructured.Unstructured, ns string) {
-	down := "https://127.0.0.1:" + freePort(t) + "/validate"
+	down := "https://" + testkit.FreeAddr(t) + "/validate"
 	cfg := validating.DeepCopy()
 	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
 	for _, w := range webhooks {
@@ -326,7 +328,7 @@ func failClosedPaths(t *testing.T, env *controlplane.Env, objects *applier, vali
 		_, err := c.CoreV1().ConfigMaps(namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}, dry)
 		return err
 	}
-	waitFor(t, "the API server to call the webhook that is down", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the API server to call the webhook that is down", func() bool {
 		err := configMap(alice, ns)
 		return err != nil && strings.Contains(err.Error(), "failed calling webhook")
 	})

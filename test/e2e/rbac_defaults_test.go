@@ -17,6 +17,8 @@ import (
 
 	"github.com/verdict-dev/verdict/rbacsim"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 var dumpRBACDefaults = flag.String("dump-rbac-defaults", "", "write the bootstrap RBAC policy of the control plane to this file (make rbac-defaults), instead of comparing it with rbacsim's")
@@ -43,7 +45,7 @@ func TestRBACDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not the bootstrap policy of kube-apiserver %s: run make rbac-defaults\n%s", rbacDefaultsFile, wantServerVersion, lineDiff(string(want), string(got)))
+		t.Errorf("%s is not the bootstrap policy of kube-apiserver %s: run make rbac-defaults\n%s", rbacDefaultsFile, wantServerVersion, testkit.LineDiff(string(want), string(got)))
 	}
 
 	t.Run("aggregation", func(t *testing.T) {
@@ -159,25 +161,4 @@ func bootstrapPolicyYAML(t *testing.T, cs kubernetes.Interface) []byte {
 		out.Write(y)
 	}
 	return out.Bytes()
-}
-
-// lineDiff names the first lines that differ between two texts, for a failure message.
-func lineDiff(want, got string) string {
-	w, g := bytes.Split([]byte(want), []byte("\n")), bytes.Split([]byte(got), []byte("\n"))
-	var b bytes.Buffer
-	shown := 0
-	for i := 0; (i < len(w) || i < len(g)) && shown < 20; i++ {
-		var wl, gl []byte
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if !bytes.Equal(wl, gl) {
-			fmt.Fprintf(&b, "line %d:\n-%s\n+%s\n", i+1, wl, gl)
-			shown++
-		}
-	}
-	return b.String()
 }

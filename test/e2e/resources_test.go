@@ -18,6 +18,8 @@ import (
 
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 var dumpResources = flag.String("dump-resources", "", "write the built-in resources that the control plane's discovery reports to this file (make resources), instead of comparing them with manifest's")
@@ -50,7 +52,7 @@ func TestBuiltinResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not the discovery of kube-apiserver %s: run make resources\n%s", resourcesFile, wantServerVersion, lineDiff(string(want), string(got)))
+		t.Errorf("%s is not the discovery of kube-apiserver %s: run make resources\n%s", resourcesFile, wantServerVersion, testkit.LineDiff(string(want), string(got)))
 	}
 	if embedded := manifest.BuiltinAPIResources(); !reflect.DeepEqual(embedded, resources) {
 		t.Errorf("manifest.BuiltinAPIResources() is not the table in %s (rebuild the test binary?)", resourcesFile)

@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +20,8 @@ import (
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // warnings collects the warnings the API server sends a client.
@@ -64,7 +64,7 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	caBundle, _ := os.ReadFile(cert)
-	addr := "127.0.0.1:" + freePort(t)
+	addr := testkit.FreeAddr(t)
 	srv, err := webhook.New(webhook.Options{Addr: addr, CertFile: cert, KeyFile: key, Log: logr.Discard(),
 		Policies: bundle.Options{Paths: []string{policyDir}}})
 	if err != nil {
@@ -85,7 +85,7 @@ func TestWebhook(t *testing.T) {
 	deployments := client.AppsV1().Deployments(ns)
 
 	// The API server applies webhook configurations a moment after they are created.
-	waitFor(t, "the webhook to judge requests", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the webhook to judge requests", func() bool {
 		_, err := deployments.Create(ctx, deployment("probe", nil, 1), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		return err != nil && strings.Contains(err.Error(), "must have an owner label")
 	})
@@ -175,7 +175,7 @@ spec:
 		if err := os.Rename(tmp, filepath.Join(policyDir, "policies.yaml")); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the reload", func() bool { return srv.Policies().Generation() > gen })
+		testkit.WaitFor(t, 30*time.Second, "the reload", func() bool { return srv.Policies().Generation() > gen })
 		if _, err := deployments.Create(ctx, deployment("no-tier", map[string]string{"owner": "me"}, 1), metav1.CreateOptions{}); err == nil ||
 			!strings.Contains(err.Error(), "must have an owner label") {
 			t.Fatalf("after the reload a Deployment without tier: error = %v", err)
@@ -244,27 +244,6 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, data, 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
