@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/verdict-dev/verdict/internal/junit"
 	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 )
@@ -78,7 +79,7 @@ func TestReportFormats(t *testing.T) {
 					t.Error("not valid JSON")
 				}
 			case "junit":
-				if err := xml.Unmarshal(buf.Bytes(), new(junitSuites)); err != nil {
+				if err := xml.Unmarshal(buf.Bytes(), new(junit.Suites)); err != nil {
 					t.Errorf("not valid XML: %v", err)
 				}
 			}
