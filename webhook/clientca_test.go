@@ -76,9 +76,10 @@ func (r *running) withClientCert(cert *tls.Certificate) *http.Client {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
 }
 
-func accepted(r *running, c *http.Client) bool {
+func accepted(t *testing.T, r *running, c *http.Client) bool {
+	t.Helper()
 	resp, err := c.Post("https://"+r.webhook+"/validate", "application/json",
-		strings.NewReader(reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")))
+		strings.NewReader(createReview(t, 1)))
 	if err != nil {
 		return false
 	}
@@ -93,7 +94,7 @@ func TestClientCAReload(t *testing.T) {
 	r := start(t, func(o *Options) { o.ClientCAFile = caFile })
 	oldCert, rotatedCert := old.client(t, "kube-apiserver"), rotated.client(t, "kube-apiserver")
 	oldClient, rotatedClient := r.withClientCert(&oldCert), r.withClientCert(&rotatedCert)
-	if !accepted(r, oldClient) || accepted(r, rotatedClient) || accepted(r, r.withClientCert(nil)) {
+	if !accepted(t, r, oldClient) || accepted(t, r, rotatedClient) || accepted(t, r, r.withClientCert(nil)) {
 		t.Fatal("the client CA in force is not the file's")
 	}
 
@@ -103,14 +104,14 @@ func TestClientCAReload(t *testing.T) {
 	if err := os.Rename(tmp, caFile); err != nil {
 		t.Fatal(err)
 	}
-	testkit.WaitFor(t, 10*time.Second, "the rotated client CA to accept its client", func() bool { return accepted(r, rotatedClient) })
-	if accepted(r, oldClient) {
+	testkit.WaitFor(t, 10*time.Second, "the rotated client CA to accept its client", func() bool { return accepted(t, r, rotatedClient) })
+	if accepted(t, r, oldClient) {
 		t.Error("a client certificate of the CA rotated out is still accepted")
 	}
 
 	// A file that holds no certificate keeps the CA in force.
 	write(t, caFile, "not a certificate")
-	if !accepted(r, rotatedClient) {
+	if !accepted(t, r, rotatedClient) {
 		t.Error("a broken client CA file replaced the CA in force")
 	}
 }

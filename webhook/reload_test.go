@@ -61,7 +61,7 @@ func TestRemoveThenCopy(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			body := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(6, ""), "")
+			body := createReview(t, 6)
 			for {
 				select {
 				case <-stop:

@@ -119,7 +119,7 @@ func write(t *testing.T, path, text string) {
 func (r *running) admit(t *testing.T, replicas int) bool {
 	t.Helper()
 	resp, err := r.client.Post("https://"+r.webhook+"/validate?timeout=5s", "application/json",
-		strings.NewReader(reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(replicas, ""), "")))
+		strings.NewReader(createReview(t, replicas)))
 	if err != nil {
 		t.Fatal(err)
 	}
