@@ -53,7 +53,7 @@ func TestRBACEscalationHops(t *testing.T) {
 	env.StartAggregation(t)
 	g := newParityGen(*paritySeed + 1)
 	objs := g.objects()
-	for _, ns := range g.namespaces {
+	for _, ns := range g.Namespaces {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
