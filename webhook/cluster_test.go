@@ -7,9 +7,8 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/verdict-dev/verdict/policies/source"
-
 	"github.com/verdict-dev/verdict/internal/testkit"
+	"github.com/verdict-dev/verdict/policies/source"
 )
 
 func TestClusterUnreachableIsNotReady(t *testing.T) {

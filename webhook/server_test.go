@@ -15,10 +15,9 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1

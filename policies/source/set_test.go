@@ -11,10 +11,9 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1

@@ -20,9 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdict-dev/verdict/webhook"
-
 	"github.com/verdict-dev/verdict/internal/testkit"
+	"github.com/verdict-dev/verdict/webhook"
 )
 
 var (
