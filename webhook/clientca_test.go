@@ -90,7 +90,7 @@ func accepted(t *testing.T, r *running, c *http.Client) bool {
 func TestClientCAReload(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "client-ca.crt")
 	old, rotated := newTestCA(t, "old"), newTestCA(t, "rotated")
-	write(t, caFile, string(old.pem))
+	testkit.WriteFile(t, caFile, string(old.pem))
 	r := start(t, func(o *Options) { o.ClientCAFile = caFile })
 	oldCert, rotatedCert := old.client(t, "kube-apiserver"), rotated.client(t, "kube-apiserver")
 	oldClient, rotatedClient := r.withClientCert(&oldCert), r.withClientCert(&rotatedCert)
@@ -100,7 +100,7 @@ func TestClientCAReload(t *testing.T) {
 
 	// Rotated as a Secret volume does, by rename.
 	tmp := caFile + ".tmp"
-	write(t, tmp, string(rotated.pem))
+	testkit.WriteFile(t, tmp, string(rotated.pem))
 	if err := os.Rename(tmp, caFile); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestClientCAReload(t *testing.T) {
 	}
 
 	// A file that holds no certificate keeps the CA in force.
-	write(t, caFile, "not a certificate")
+	testkit.WriteFile(t, caFile, "not a certificate")
 	if !accepted(t, r, rotatedClient) {
 		t.Error("a broken client CA file replaced the CA in force")
 	}

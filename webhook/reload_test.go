@@ -16,7 +16,7 @@ import (
 
 func TestReloadFailureReported(t *testing.T) {
 	r := start(t)
-	write(t, r.policyFile, "")
+	testkit.WriteFile(t, r.policyFile, "")
 	testkit.WaitFor(t, 10*time.Second, "/readyz to report the failed reload", func() bool {
 		code, body := get(t, "http://"+r.health+"/readyz?verbose")
 		return code == 500 && strings.Contains(body, "[-]policy-reload failed: ") && strings.Contains(body, "hold no policy")

@@ -15,24 +15,11 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/verdict-dev/verdict/internal/fixtures"
 	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
 )
-
-const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: max-replicas}
-spec:
-  matchConstraints:
-    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
-  validations: [{expression: "object.spec.replicas <= MAX", message: "too many"}]
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: max-replicas}
-spec: {policyName: max-replicas, validationActions: [Deny]}
-`
 
 type running struct {
 	webhook, health, metrics string
@@ -99,20 +86,6 @@ func tlsClient(t *testing.T, certFile string) *http.Client {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,
 	}}
-}
-
-func writePolicy(t *testing.T, path, max string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(strings.Replace(replicasPolicy, "MAX", max, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func write(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func (r *running) admit(t *testing.T, replicas int) bool {
@@ -232,4 +205,9 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after its context ended")
 	}
+}
+
+func writePolicy(t *testing.T, path, max string) {
+	t.Helper()
+	testkit.WriteFile(t, path, fixtures.ReplicasPolicy(max))
 }
