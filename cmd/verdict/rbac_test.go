@@ -12,6 +12,33 @@ import (
 
 const rbacData = "testdata/rbac/"
 
+// canICase is a run of verdict rbac can-i ARGS -f RBAC: its exit code, its whole standard output,
+// and a part of its standard error.
+type canICase struct {
+	name       string
+	args       []string
+	code       int
+	out        string
+	errContain string
+}
+
+func runCanI(t *testing.T, rbac string, tests []canICase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"rbac", "can-i"}, tt.args...)
+			args = append(args, "-f", rbac)
+			code, out, errOut := runCLI(t, "", args...)
+			if code != tt.code || out != tt.out {
+				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
+			}
+			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
+			}
+		})
+	}
+}
+
 func goldenRBAC(t *testing.T, name, got string) {
 	t.Helper()
 	testkit.Golden(t, filepath.Join(rbacData, name), []byte(got))
@@ -19,13 +46,7 @@ func goldenRBAC(t *testing.T, name, got string) {
 
 func TestRBACCanI(t *testing.T) {
 	rbac := rbacData + "rbac.yaml"
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		out        string
-		errContain string
-	}{
+	tests := []canICase{
 		{"yes via aggregated edit", []string{"list", "pods", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
 		{"short name", []string{"create", "deploy", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
 		{"CRD short name, aggregated", []string{"delete", "wd", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
@@ -49,19 +70,7 @@ func TestRBACCanI(t *testing.T) {
 		{"URL with subresource", []string{"get", "/healthz", "--subresource", "x", "--as", "alice"}, 2, "", "--subresource cannot be used"},
 		{"-n with -A", []string{"get", "pods", "-n", "x", "-A", "--as", "alice"}, 2, "", "cannot be used together"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"rbac", "can-i"}, tt.args...)
-			args = append(args, "-f", rbac)
-			code, out, errOut := runCLI(t, "", args...)
-			if code != tt.code || out != tt.out {
-				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
-			}
-			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
-				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
-			}
-		})
-	}
+	runCanI(t, rbac, tests)
 }
 
 func TestRBACInputErrors(t *testing.T) {
