@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -29,12 +28,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // TestInstall applies what config/default installs to a real API server and runs verdict serve
@@ -133,25 +131,16 @@ func TestInstall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	as := rest.CopyConfig(env.Config)
 	as.Impersonate = rest.ImpersonationConfig{UserName: account}
 	assertReadOnly(t, as, ns)
-	addr, health := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
+	srv := serveVerdict(t, ctx, webhook.Options{
 		Policies: bundle.Options{Paths: []string{policyDir}},
 		Cluster:  &source.ClusterOptions{Config: as, Rediscover: time.Second},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
 	var last string
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		code, body := httpGet("http://" + health + "/readyz?verbose")
+		code, body := httpGet("http://" + srv.health + "/readyz?verbose")
 		if code == http.StatusOK && strings.Contains(body, "[+]cluster-policies ok") {
 			break
 		}
@@ -164,7 +153,7 @@ func TestInstall(t *testing.T) {
 		t.Errorf("cluster policies left out: %q", skipped)
 	}
 
-	client := tlsClient(t, cert)
+	client := tlsClient(t, srv.cert)
 	review := func(t *testing.T, name string, labels map[string]string, replicas int32) *admissionv1.AdmissionResponse {
 		t.Helper()
 		d := deployment(name, labels, replicas)
@@ -185,7 +174,7 @@ func TestInstall(t *testing.T) {
 				Object:   runtime.RawExtension{Raw: raw},
 			},
 		})
-		resp, err := client.Post("https://"+addr+"/validate?timeout=10s", "application/json", bytes.NewReader(body))
+		resp, err := client.Post("https://"+srv.addr+"/validate?timeout=10s", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,15 +9,12 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
-	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
 // TestRBACDiffChanges loads random RBAC objects (OLD) into a real kube-apiserver, changes them as a
@@ -26,25 +23,10 @@ import (
 // request, asked of the API server as the change's subject, is answered one way before the change and
 // the other way after it, both asked of the API server.
 func TestRBACDiffChanges(t *testing.T) {
-	env := controlplane.Start(t)
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-	g := newParityGen(*paritySeed + 2)
-	old := g.objects()
-	for _, ns := range g.Namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, old)
+	w := startRBACWorld(t, *paritySeed+2)
+	ctx, cs, bootstrap, g, old := t.Context(), w.cs, w.bootstrap, w.gen, w.objs
 	oldModel := modelOf(t, bootstrap, old.yaml(t))
-	waitAggregated(t, cs, oldModel)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, oldModel)
 
 	// NEW, and the same edits to be made in the cluster once the API server has answered for OLD.
 	nw := copyParity(old)

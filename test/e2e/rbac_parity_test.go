@@ -13,7 +13,6 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -24,8 +23,6 @@ import (
 
 	"github.com/verdict-dev/verdict/internal/fixtures"
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
-	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
 var (
@@ -39,25 +36,8 @@ var (
 // cluster's bootstrap policy), answers every one the same way.
 func TestRBACParity(t *testing.T) {
 	start := time.Now()
-	env := controlplane.Start(t)
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-
-	// The bootstrap policy, as the cluster holds it before anything is added.
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-
-	g := newParityGen(*paritySeed)
-	objs := g.objects()
-	for _, ns := range g.Namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, objs)
+	w := startRBACWorld(t, *paritySeed)
+	ctx, cs, g, objs := t.Context(), w.cs, w.gen, w.objs
 	manifests := objs.yaml(t)
 
 	parsed, err := rbacsim.Parse("parity.yaml", manifests)
@@ -65,15 +45,14 @@ func TestRBACParity(t *testing.T) {
 		t.Fatalf("rbacsim refuses objects the API server accepted: %v", err)
 	}
 	all := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
-	all.Append(bootstrap)
+	all.Append(w.bootstrap)
 	all.Append(parsed)
 	model := rbacsim.NewModel(all)
 	for _, n := range model.Notes() {
 		t.Logf("note: %s", n)
 	}
 
-	waitAggregated(t, cs, model)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, model)
 	setup := time.Since(start)
 
 	questions := g.questions(*parityQuestions)

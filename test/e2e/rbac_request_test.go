@@ -16,15 +16,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
@@ -72,29 +69,12 @@ func TestRBACRequestAudit(t *testing.T) {
 	if err := os.WriteFile(policy, []byte(auditPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := controlplane.Start(t, controlplane.WithAPIServerFlags(map[string]string{
+	w := startRBACWorld(t, *requestSeed, controlplane.WithAPIServerFlags(map[string]string{
 		"audit-policy-file": policy, "audit-log-path": auditLog, "audit-log-mode": "blocking",
 	}))
-	ready := time.Now()
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-
-	g := newParityGen(*requestSeed)
-	objs := g.objects()
-	for _, ns := range g.Namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, objs)
+	ctx, env, ready, bootstrap, g, objs := t.Context(), w.env, w.started, w.bootstrap, w.gen, w.objs
 	model := modelOf(t, bootstrap, objs.yaml(t))
-	waitAggregated(t, cs, model)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, model)
 	setup := time.Since(start)
 
 	requests := newRequestGen(g).requests(*requestCount)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -27,13 +26,12 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // TestWebhookClusterPolicies runs verdict serve with --kubeconfig: the Gatekeeper templates and
@@ -46,28 +44,17 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	objects.apply(t, "gatekeeper-crd.yaml")
 
 	// verdict serve --kubeconfig F --sync networking.k8s.io/v1/Ingress -p policies/, on loopback.
-	dir := t.TempDir()
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	caBundle, _ := os.ReadFile(cert)
 	cfg, err := clientcmd.BuildConfigFromFlags("", env.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ingressKind := schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}
-	addr, health := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
+	srv := serveVerdict(t, ctx, webhook.Options{
 		Policies: bundle.Options{Paths: []string{filepath.Join("testdata", "cluster", "policies")}},
 		Cluster:  &source.ClusterOptions{Config: cfg, Sync: []schema.GroupVersionKind{ingressKind}, Rediscover: time.Second},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
 	testkit.WaitFor(t, 30*time.Second, "/readyz once the cache has synced", func() bool {
-		code, body := httpGet("http://" + health + "/readyz?verbose")
+		code, body := httpGet("http://" + srv.health + "/readyz?verbose")
 		return code == http.StatusOK && strings.Contains(body, "[+]cluster-policies ok")
 	})
 
@@ -75,7 +62,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	if _, err := env.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	registerValidating(t, env.Clientset, ns, "https://"+addr+"/validate", caBundle)
+	registerValidating(t, env.Clientset, ns, "https://"+srv.addr+"/validate", srv.caBundle)
 	deployments := env.Clientset.AppsV1().Deployments(ns)
 	denial := func(labels map[string]string) string {
 		_, err := deployments.Create(ctx, deployment("probe", labels, 1), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
@@ -166,14 +153,14 @@ func TestWebhookClusterPolicies(t *testing.T) {
 		objects.apply(t, "params.yaml")
 		want := "replicas must be at most 3"
 		testkit.WaitFor(t, 30*time.Second, "verdict to judge with the ConfigMap's params", func() bool {
-			return slices.Contains(judge(t, srv, paramsNS, 5), want)
+			return slices.Contains(judge(t, srv.Server, paramsNS, 5), want)
 		})
 		limits.Data["max"] = "9"
 		if _, err := env.Clientset.CoreV1().ConfigMaps(paramsNS).Update(ctx, limits, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		testkit.WaitFor(t, 30*time.Second, "verdict to judge with the changed params", func() bool { return len(judge(t, srv, paramsNS, 5)) == 0 })
-		if got := judge(t, srv, paramsNS, 10); !slices.Contains(got, "replicas must be at most 9") {
+		testkit.WaitFor(t, 30*time.Second, "verdict to judge with the changed params", func() bool { return len(judge(t, srv.Server, paramsNS, 5)) == 0 })
+		if got := judge(t, srv.Server, paramsNS, 10); !slices.Contains(got, "replicas must be at most 9") {
 			t.Errorf("10 replicas: findings %q", got)
 		}
 	})

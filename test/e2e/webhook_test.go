@@ -17,11 +17,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // warnings collects the warnings the API server sends a client.
@@ -59,20 +58,8 @@ func TestWebhook(t *testing.T) {
 	for _, f := range []string{"policies.yaml", "configmaps.rego"} {
 		copyFile(t, filepath.Join("testdata", "webhook", f), filepath.Join(policyDir, f))
 	}
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	caBundle, _ := os.ReadFile(cert)
-	addr := testkit.FreeAddr(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, CertFile: cert, KeyFile: key, Log: logr.Discard(),
-		Policies: bundle.Options{Paths: []string{policyDir}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
-
-	register(t, env.Clientset, "https://"+addr, caBundle)
+	srv := serveVerdict(t, ctx, webhook.Options{Policies: bundle.Options{Paths: []string{policyDir}}})
+	register(t, env.Clientset, "https://"+srv.addr, srv.caBundle)
 
 	collected := &warnings{}
 	cfg := rest.CopyConfig(env.Config)
@@ -247,9 +234,33 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// runServer runs verdict serve until the test ends, and fails the test if it stops with an error.
-func runServer(t *testing.T, ctx context.Context, srv *webhook.Server) {
+// verdictServer is verdict serve on loopback, with a self-signed certificate for 127.0.0.1.
+type verdictServer struct {
+	*webhook.Server
+	addr, health string // of the webhooks and of the health probes
+	cert         string // the certificate file, which is its own CA
+	caBundle     []byte // the certificate, for a webhook configuration's caBundle
+}
+
+// serveVerdict runs verdict serve with opts (its addresses, certificate and log set here) until the
+// test ends, and fails the test if it stops with an error.
+func serveVerdict(t *testing.T, ctx context.Context, opts webhook.Options) *verdictServer {
 	t.Helper()
+	cert, key, err := webhook.SelfSigned(filepath.Join(t.TempDir(), "certs"), []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caBundle, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &verdictServer{addr: testkit.FreeAddr(t), health: testkit.FreeAddr(t), cert: cert, caBundle: caBundle}
+	opts.Addr, opts.HealthAddr, opts.CertFile, opts.KeyFile, opts.Log = v.addr, v.health, cert, key, logr.Discard()
+	srv, err := webhook.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Server = srv
 	ctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -259,4 +270,5 @@ func runServer(t *testing.T, ctx context.Context, srv *webhook.Server) {
 			t.Errorf("verdict serve: %v", err)
 		}
 	})
+	return v
 }
