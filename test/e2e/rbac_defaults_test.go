@@ -15,10 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/rbacsim"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
-
-	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 var dumpRBACDefaults = flag.String("dump-rbac-defaults", "", "write the bootstrap RBAC policy of the control plane to this file (make rbac-defaults), instead of comparing it with rbacsim's")
@@ -33,19 +32,8 @@ func TestRBACDefaults(t *testing.T) {
 	env := controlplane.Start(t)
 	waitBootstrapPolicy(t, env.Clientset)
 	got := bootstrapPolicyYAML(t, env.Clientset)
-	if *dumpRBACDefaults != "" {
-		if err := os.WriteFile(*dumpRBACDefaults, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", *dumpRBACDefaults)
+	if dumpOrCompare(t, *dumpRBACDefaults, rbacDefaultsFile, got, "the bootstrap policy of kube-apiserver "+wantServerVersion, "make rbac-defaults") {
 		return
-	}
-	want, err := os.ReadFile(rbacDefaultsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not the bootstrap policy of kube-apiserver %s: run make rbac-defaults\n%s", rbacDefaultsFile, wantServerVersion, testkit.LineDiff(string(want), string(got)))
 	}
 
 	t.Run("aggregation", func(t *testing.T) {
@@ -161,4 +149,26 @@ func bootstrapPolicyYAML(t *testing.T, cs kubernetes.Interface) []byte {
 		out.Write(y)
 	}
 	return out.Bytes()
+}
+
+// dumpOrCompare compares got, data that verdict embeds from the control plane, with the file at
+// path, and names what it should be and the make target that regenerates it when they differ. With
+// dump set (a -dump-... flag) it writes got there instead, and reports true: nothing was compared.
+func dumpOrCompare(t *testing.T, dump, path string, got []byte, what, target string) (dumped bool) {
+	t.Helper()
+	if dump != "" {
+		if err := os.WriteFile(dump, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", dump)
+		return true
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is not %s: run %s\n%s", path, what, target, testkit.LineDiff(string(want), string(got)))
+	}
+	return false
 }
