@@ -39,6 +39,28 @@ func runCanI(t *testing.T, rbac string, tests []canICase) {
 	}
 }
 
+// goldenCase is a run of verdict ARGS: its exit code, and its standard output as the golden file
+// testdata/rbac/GOLDEN.
+type goldenCase struct {
+	name   string
+	args   []string
+	code   int
+	golden string
+}
+
+func runGoldenRBAC(t *testing.T, tests []goldenCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
+			}
+			goldenRBAC(t, tt.golden, out)
+		})
+	}
+}
+
 func goldenRBAC(t *testing.T, name, got string) {
 	t.Helper()
 	testkit.Golden(t, filepath.Join(rbacData, name), []byte(got))
