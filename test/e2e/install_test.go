@@ -31,6 +31,7 @@ import (
 	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
+	"github.com/verdict-dev/verdict/test"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
 )
@@ -246,29 +247,10 @@ func TestInstall(t *testing.T) {
 	})
 }
 
-// renderWithComponents renders a copy of config/default with the optional components of those names
-// uncommented, as README's Install section says to enable them.
+// renderWithComponents renders config/default with the optional components of those names.
 func renderWithComponents(t *testing.T, kubectl string, names ...string) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "config"))); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "default", "kustomization.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range append([]string{"components:"}, names...) {
-		if line != "components:" {
-			line = "- ../components/" + line
-		}
-		data = bytes.Replace(data, []byte("\n#"+line+"\n"), []byte("\n"+line+"\n"), 1)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kubectl, "kustomize", filepath.Join(dir, "default")).Output()
+	out, err := exec.Command(kubectl, "kustomize", test.WithComponents(t, filepath.Join("..", "..", "config"), names...)).Output()
 	if err != nil {
 		t.Fatalf("kubectl kustomize with %v: %v", names, err)
 	}
