@@ -11,90 +11,43 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/verdict-dev/verdict/internal/fixtures"
 )
 
-// diffWorld draws small random RBAC worlds from pools that meet often, in the manner of the
-// end-to-end parity test's generator (which lives in another package): wildcards, subresources,
+// diffWorld draws small random RBAC worlds from pools that meet often, with the end-to-end parity
+// test's generator of rules and subjects (fixtures.RBAC) on smaller pools: wildcards, subresources,
 // resource names, URL prefixes, aggregation, missing roles, and every kind of subject.
-type diffWorld struct {
-	r *rand.Rand
+type diffWorld struct{ *fixtures.RBAC }
+
+func newDiffWorld(seed, stream uint64) *diffWorld {
+	return &diffWorld{&fixtures.RBAC{Rand: rand.New(rand.NewPCG(seed, stream)), RBACPools: dwPools, Star: 8, MaxRules: 3, MaxSubjects: 2}}
 }
 
 var (
-	dwVerbs     = []string{"get", "list", "create", "update", "delete", "bind", "escalate", "impersonate", "frobnicate"}
-	dwURLVerbs  = []string{"get", "post"}
-	dwGroups    = []string{"", "apps", "batch", "example.com"}
-	dwResources = []string{"pods", "pods/log", "pods/exec", "deployments", "deployments/scale", "*/scale", "secrets", "configmaps", "jobs", "pods/*", "serviceaccounts/token"}
-	dwPlain     = []string{"pods", "deployments", "secrets", "configmaps", "jobs", "serviceaccounts"}
-	dwSubs      = []string{"log", "exec", "scale", "token", "*"}
-	dwNames     = []string{"web", "db"}
-	dwURLs      = []string{"/healthz", "/healthz/*", "/api/*", "/apis*", "*", "/*", "/version", "/ap*"}
-	dwPaths     = []string{"/healthz", "/healthz/", "/healthz/ready", "/api", "/api/", "/api/v1", "/apis", "/apis/apps", "/version", "/ap", "/", "/x"}
-	dwUsers     = []string{"alice", "bob", "system:serviceaccount:ns-a:sa1"}
-	dwGroupsSub = []string{"dev", "ops", "system:serviceaccounts", "system:serviceaccounts:ns-a", "system:masters"}
-	dwSAs       = []string{"sa1", "sa2"}
-	dwNS        = []string{"ns-a", "ns-b"}
+	dwPools = fixtures.RBACPools{
+		Verbs:           []string{"get", "list", "create", "update", "delete", "bind", "escalate", "impersonate", "frobnicate"},
+		URLVerbs:        []string{"get", "post"},
+		APIGroups:       []string{"", "apps", "batch", "example.com"},
+		Resources:       []string{"pods", "pods/log", "pods/exec", "deployments", "deployments/scale", "*/scale", "secrets", "configmaps", "jobs", "pods/*", "serviceaccounts/token"},
+		ResourceNames:   []string{"web", "db"},
+		NonResourceURLs: []string{"/healthz", "/healthz/*", "/api/*", "/apis*", "*", "/*", "/version", "/ap*"},
+		Users:           []string{"alice", "bob", "system:serviceaccount:ns-a:sa1"},
+		Groups:          []string{"dev", "ops", "system:serviceaccounts", "system:serviceaccounts:ns-a", "system:masters"},
+		ServiceAccounts: []string{"sa1", "sa2"},
+		Namespaces:      dwNS,
+	}
+	dwPlain = []string{"pods", "deployments", "secrets", "configmaps", "jobs", "serviceaccounts"}
+	dwSubs  = []string{"log", "exec", "scale", "token", "*"}
+	dwPaths = []string{"/healthz", "/healthz/", "/healthz/ready", "/api", "/api/", "/api/v1", "/apis", "/apis/apps", "/version", "/ap", "/", "/x"}
+	dwNS    = []string{"ns-a", "ns-b"}
 )
 
-func (g *diffWorld) pick(list []string) string { return list[g.r.IntN(len(list))] }
-
-func (g *diffWorld) some(list []string, max, star int) []string {
-	n := 1 + g.r.IntN(max)
-	var out []string
-	for len(out) < n {
-		if v := g.pick(list); !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	if star > 0 && g.r.IntN(star) == 0 {
-		out = append(out, "*")
-	}
-	return out
-}
-
-func (g *diffWorld) rule(namespaced bool) rbacv1.PolicyRule {
-	if !namespaced && g.r.IntN(5) == 0 {
-		return rbacv1.PolicyRule{Verbs: g.some(dwURLVerbs, 2, 8), NonResourceURLs: g.some(dwURLs, 2, 0)}
-	}
-	rule := rbacv1.PolicyRule{Verbs: g.some(dwVerbs, 3, 8), APIGroups: g.some(dwGroups, 2, 8), Resources: g.some(dwResources, 3, 8)}
-	if g.r.IntN(4) == 0 {
-		rule.ResourceNames = g.some(dwNames, 2, 0)
-	}
-	return rule
-}
-
-func (g *diffWorld) rules(namespaced bool) []rbacv1.PolicyRule {
-	out := make([]rbacv1.PolicyRule, 1+g.r.IntN(3))
-	for i := range out {
-		out[i] = g.rule(namespaced)
-	}
-	return out
-}
-
-func (g *diffWorld) subjects(namespace string) []rbacv1.Subject {
-	out := make([]rbacv1.Subject, 1+g.r.IntN(2))
-	for i := range out {
-		switch g.r.IntN(3) {
-		case 0:
-			out[i] = rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: g.pick(dwUsers)}
-		case 1:
-			out[i] = rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g.pick(dwGroupsSub)}
-		default:
-			ns := g.pick(dwNS)
-			if namespace != "" && g.r.IntN(2) == 0 {
-				ns = ""
-			}
-			out[i] = rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: g.pick(dwSAs)}
-		}
-	}
-	return out
-}
-
 func (g *diffWorld) roleRef(clusterRoles int, namespaced bool) rbacv1.RoleRef {
-	if namespaced && g.r.IntN(2) == 0 {
-		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: fmt.Sprintf("role-%d", g.r.IntN(4))} // role-3 is missing
+	if namespaced && g.Rand.IntN(2) == 0 {
+		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: fmt.Sprintf("role-%d", g.Rand.IntN(4))} // role-3 is missing
 	}
-	return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("cr-%d", g.r.IntN(clusterRoles+1))} // one is missing
+	return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("cr-%d", g.Rand.IntN(clusterRoles+1))} // one is missing
 }
 
 // objects draws a world: ClusterRoles cr-0..cr-5 (cr-5 aggregates those labelled agg), three Roles per
@@ -102,8 +55,8 @@ func (g *diffWorld) roleRef(clusterRoles int, namespaced bool) rbacv1.RoleRef {
 func (g *diffWorld) objects() *Objects {
 	o := &Objects{Sources: map[any]Source{}}
 	for i := range 5 {
-		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cr-%d", i)}, Rules: g.rules(false)}
-		if g.r.IntN(3) == 0 {
+		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cr-%d", i)}, Rules: g.Rules(false)}
+		if g.Rand.IntN(3) == 0 {
 			cr.Labels = map[string]string{"agg": "yes"}
 		}
 		o.ClusterRoles = append(o.ClusterRoles, cr)
@@ -112,17 +65,17 @@ func (g *diffWorld) objects() *Objects {
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"agg": "yes"}}}}})
 	for _, ns := range dwNS {
 		for i := range 3 {
-			o.Roles = append(o.Roles, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("role-%d", i)}, Rules: g.rules(true)})
+			o.Roles = append(o.Roles, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("role-%d", i)}, Rules: g.Rules(true)})
 		}
 	}
 	for i := range 4 {
 		o.ClusterRoleBindings = append(o.ClusterRoleBindings, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("crb-%d", i)},
-			RoleRef: g.roleRef(6, false), Subjects: g.subjects("")})
+			RoleRef: g.roleRef(6, false), Subjects: g.Subjects("")})
 	}
 	for _, ns := range dwNS {
 		for i := range 4 {
 			o.RoleBindings = append(o.RoleBindings, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("rb-%d", i)},
-				RoleRef: g.roleRef(6, true), Subjects: g.subjects(ns)})
+				RoleRef: g.roleRef(6, true), Subjects: g.Subjects(ns)})
 		}
 	}
 	return o
@@ -131,44 +84,44 @@ func (g *diffWorld) objects() *Objects {
 // change applies one to three random edits of the kinds a pull request makes.
 func (g *diffWorld) change(o *Objects) []string {
 	var did []string
-	for range 1 + g.r.IntN(3) {
-		switch g.r.IntN(9) {
+	for range 1 + g.Rand.IntN(3) {
+		switch g.Rand.IntN(9) {
 		case 0:
-			r := o.ClusterRoles[g.r.IntN(5)]
-			r.Rules = append(r.Rules, g.rule(false))
+			r := o.ClusterRoles[g.Rand.IntN(5)]
+			r.Rules = append(r.Rules, g.Rule(false))
 			did = append(did, "rule added to ClusterRole "+r.Name)
 		case 1:
-			r := o.Roles[g.r.IntN(len(o.Roles))]
+			r := o.Roles[g.Rand.IntN(len(o.Roles))]
 			if len(r.Rules) > 0 {
 				r.Rules = slices.Delete(r.Rules, 0, 1)
 			}
 			did = append(did, "rule removed from Role "+r.Namespace+"/"+r.Name)
 		case 2:
-			r := o.ClusterRoles[g.r.IntN(5)]
+			r := o.ClusterRoles[g.Rand.IntN(5)]
 			if len(r.Rules) > 0 {
-				i := g.r.IntN(len(r.Rules))
-				r.Rules[i] = g.rule(false)
+				i := g.Rand.IntN(len(r.Rules))
+				r.Rules[i] = g.Rule(false)
 			}
 			did = append(did, "rule replaced in ClusterRole "+r.Name)
 		case 3:
-			b := o.RoleBindings[g.r.IntN(len(o.RoleBindings))]
-			b.Subjects = append(b.Subjects, g.subjects(b.Namespace)...)
+			b := o.RoleBindings[g.Rand.IntN(len(o.RoleBindings))]
+			b.Subjects = append(b.Subjects, g.Subjects(b.Namespace)...)
 			did = append(did, "subjects added to RoleBinding "+b.Namespace+"/"+b.Name)
 		case 4:
-			b := o.ClusterRoleBindings[g.r.IntN(len(o.ClusterRoleBindings))]
+			b := o.ClusterRoleBindings[g.Rand.IntN(len(o.ClusterRoleBindings))]
 			b.RoleRef = g.roleRef(6, false)
 			did = append(did, "ClusterRoleBinding "+b.Name+" now refers to "+b.RoleRef.Name)
 		case 5:
-			i := g.r.IntN(len(o.RoleBindings))
+			i := g.Rand.IntN(len(o.RoleBindings))
 			did = append(did, "RoleBinding "+o.RoleBindings[i].Namespace+"/"+o.RoleBindings[i].Name+" deleted")
 			o.RoleBindings = slices.Delete(o.RoleBindings, i, i+1)
 		case 6:
-			ns := g.pick(dwNS)
-			o.RoleBindings = append(o.RoleBindings, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("new-%d", g.r.IntN(1000))},
-				RoleRef: g.roleRef(6, true), Subjects: g.subjects(ns)})
+			ns := g.Pick(dwNS)
+			o.RoleBindings = append(o.RoleBindings, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("new-%d", g.Rand.IntN(1000))},
+				RoleRef: g.roleRef(6, true), Subjects: g.Subjects(ns)})
 			did = append(did, "RoleBinding added in "+ns)
 		case 7:
-			r := o.ClusterRoles[g.r.IntN(5)]
+			r := o.ClusterRoles[g.Rand.IntN(5)]
 			if r.Labels == nil {
 				r.Labels = map[string]string{"agg": "yes"}
 			} else {
@@ -176,11 +129,11 @@ func (g *diffWorld) change(o *Objects) []string {
 			}
 			did = append(did, "aggregation label of ClusterRole "+r.Name+" flipped")
 		default:
-			b := o.ClusterRoleBindings[g.r.IntN(len(o.ClusterRoleBindings))]
+			b := o.ClusterRoleBindings[g.Rand.IntN(len(o.ClusterRoleBindings))]
 			if len(b.Subjects) > 1 {
 				b.Subjects = b.Subjects[1:]
 			} else {
-				b.Subjects = g.subjects("")
+				b.Subjects = g.Subjects("")
 			}
 			did = append(did, "subjects of ClusterRoleBinding "+b.Name+" changed")
 		}
@@ -218,16 +171,16 @@ const qFresh = "zz-unnamed"
 // questions are every combination of the pools' values and one unnamed value per field, for the subject.
 func diffQuestions(s Subject) []diffQuestion {
 	var out []diffQuestion
-	for _, v := range append(slices.Clone(dwURLVerbs), qFresh) {
+	for _, v := range append(slices.Clone(dwPools.URLVerbs), qFresh) {
 		for _, p := range append(slices.Clone(dwPaths), "/"+qFresh, "/api/"+qFresh, "/healthz/"+qFresh) {
 			out = append(out, diffQuestion{subject: s, req: request{verb: v, path: p, verbBit: requestVerbBit(v)}})
 		}
 	}
-	for _, v := range append(slices.Clone(dwVerbs), qFresh) {
-		for _, grp := range append(slices.Clone(dwGroups), qFresh) {
+	for _, v := range append(slices.Clone(dwPools.Verbs), qFresh) {
+		for _, grp := range append(slices.Clone(dwPools.APIGroups), qFresh) {
 			for _, res := range append(slices.Clone(dwPlain), qFresh) {
 				for _, sub := range append([]string{"", qFresh}, dwSubs...) {
-					for _, name := range append([]string{"", qFresh}, dwNames...) {
+					for _, name := range append([]string{"", qFresh}, dwPools.ResourceNames...) {
 						for _, ns := range append([]string{"", qFresh}, dwNS...) {
 							out = append(out, diffQuestion{subject: s, ns: ns, req: request{resourceRequest: true, verb: v, group: grp,
 								resource: res, subresource: sub, name: name, verbBit: requestVerbBit(v)}})
@@ -299,11 +252,11 @@ func TestDiffExact(t *testing.T) {
 	}
 	totalChanges, totalDiffering, overlaps := 0, 0, 0
 	for seed := range uint64(worlds) {
-		g := &diffWorld{r: rand.New(rand.NewPCG(seed, 7))}
+		g := newDiffWorld(seed, 7)
 		oldObjs := g.objects()
-		newG := &diffWorld{r: rand.New(rand.NewPCG(seed, 7))}
+		newG := newDiffWorld(seed, 7)
 		newObjs := newG.objects()
-		newG.r = rand.New(rand.NewPCG(seed, 8))
+		newG.Rand = rand.New(rand.NewPCG(seed, 8))
 		did := newG.change(newObjs)
 		oldM, newM := NewModel(oldObjs), NewModel(newObjs)
 		changes := Diff(oldM, newM)
@@ -394,7 +347,7 @@ func TestDiffSymmetric(t *testing.T) {
 		return out
 	}
 	for seed := range uint64(100) {
-		g := &diffWorld{r: rand.New(rand.NewPCG(seed, 9))}
+		g := newDiffWorld(seed, 9)
 		a := g.objects()
 		b := g.objects()
 		ma, mb := NewModel(a), NewModel(b)

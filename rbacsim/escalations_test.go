@@ -2,7 +2,6 @@ package rbacsim
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
 
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -19,7 +18,7 @@ func TestEscalationsAllowed(t *testing.T) {
 	}
 	total := 0
 	for seed := range uint64(40) {
-		g := &diffWorld{r: rand.New(rand.NewPCG(seed, 11))}
+		g := newDiffWorld(seed, 11)
 		m := NewModel(g.objects())
 		for _, s := range m.EscalationSubjects() {
 			u := s.User()

@@ -3,14 +3,12 @@ package rbacsim
 import (
 	"context"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // modelFrom builds a model from YAML manifests.
@@ -41,26 +39,7 @@ func allowed(t testing.TB, m *Model, a authorizer.Attributes) (bool, string) {
 // golden compares got with testdata/NAME, rewriting it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join("testdata", name), []byte(got))
-}
-
-// lineDiff is a small line diff for test failures (go-cmp is not a dependency of this module).
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n-" + wl + "\n+" + gl + "\n")
-		}
-	}
-	return b.String()
+	testkit.Golden(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func attrsURL(userName string, groups []string, verb, path string) authorizer.AttributesRecord {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // accessList is `verdict rbac can-i --list`: the rules review of u in namespace, printed by kubectl.
@@ -154,7 +156,7 @@ pods        []                  []               [get watch]
 			}
 			got, _, _ := accessList(t, modelFrom(t, tt.manifests), tt.user, ns)
 			if want := strings.TrimPrefix(tt.want, "\n"); got != want {
-				t.Errorf("table differs (-want +got):\n%s", lineDiff(want, got))
+				t.Errorf("table differs (-want +got):\n%s", testkit.LineDiff(want, got))
 			}
 		})
 	}

@@ -2,10 +2,11 @@ package simulate
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/verdict-dev/verdict/internal/junit"
 )
 
 // Formats are the report formats of Write.
@@ -96,58 +97,20 @@ func (r *Report) writeTable(w io.Writer) error {
 	return err
 }
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Tests   int          `xml:"tests,attr"`
-	Failure int          `xml:"failures,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name    string      `xml:"name,attr"`
-	Tests   int         `xml:"tests,attr"`
-	Failure int         `xml:"failures,attr"`
-	Cases   []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
 // writeJUnit writes one test case per object, failed when the API server refuses it.
 func (r *Report) writeJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "verdict simulate"}
+	suite := junit.Suite{Name: "verdict simulate"}
 	for i := range r.Results {
 		res := &r.Results[i]
-		c := junitCase{Name: res.object(), Classname: res.source(), SystemOut: strings.Join(prefixed("Warning: ", res.Warnings), "\n")}
+		c := junit.Case{Name: res.object(), ClassName: res.source(), SystemOut: strings.Join(prefixed("Warning: ", res.Warnings), "\n")}
 		if res.Refused() {
-			c.Failure = &junitFailure{Message: firstLine(res.Message), Type: res.Stage, Text: res.Message}
-			suite.Failure++
+			c.Failure = &junit.Message{Message: firstLine(res.Message), Type: res.Stage, Text: res.Message}
+			suite.Failures++
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, junit.Suites{Name: "verdict", Tests: suite.Tests, Failures: suite.Failures, Suites: []junit.Suite{suite}})
 }
 
 func prefixed(prefix string, lines []string) []string {

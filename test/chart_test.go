@@ -108,7 +108,7 @@ func TestChartMatchesKustomize(t *testing.T) {
 	})
 	// The optional kustomize components and the values that stand for them.
 	t.Run("mutating and pods-exec", func(t *testing.T) {
-		kustomized, _ := render(t, withComponent(t, "mutating", "pods-exec"))
+		kustomized, _ := render(t, WithComponents(t, "../config", "mutating", "pods-exec"))
 		sameObjects(t, kustomized, renderChart(t, "--set", "mutating.enabled=true,webhook.podsExec=true"))
 	})
 }

@@ -1,11 +1,8 @@
 package test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -33,36 +30,6 @@ func render(t *testing.T, dir string) ([]byte, []manifest.Document) {
 		t.Fatal(err)
 	}
 	return out, docs
-}
-
-// withComponent copies config/ into a temporary folder with the optional components of those names
-// uncommented in config/default, as README's Install section says to enable them, and returns the
-// copy of config/default.
-func withComponent(t *testing.T, names ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../config")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "default", "kustomization.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range append([]string{"components:"}, names...) {
-		if line != "components:" {
-			line = "- ../components/" + line
-		}
-		commented := []byte("\n#" + line + "\n")
-		if !bytes.Contains(data, commented) {
-			t.Fatalf("config/default/kustomization.yaml has no line %q to uncomment", "#"+line)
-		}
-		data = bytes.Replace(data, commented, []byte("\n"+line+"\n"), 1)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "default")
 }
 
 // find returns the rendered objects of a kind.
@@ -161,7 +128,7 @@ func TestInstallWebhookScope(t *testing.T) {
 	}
 	checkWebhooks(t, validating[0])
 
-	_, withExec := render(t, withComponent(t, "pods-exec"))
+	_, withExec := render(t, WithComponents(t, "../config", "pods-exec"))
 	if v := find(withExec, "ValidatingWebhookConfiguration"); len(v) != 1 || !registers(v[0], "CONNECT", "pods/exec") {
 		t.Errorf("config/components/pods-exec does not register CONNECT pods/exec")
 	}
@@ -169,7 +136,7 @@ func TestInstallWebhookScope(t *testing.T) {
 		t.Errorf("config/default registers CONNECT pods/exec")
 	}
 
-	_, withMutating := render(t, withComponent(t, "mutating", "pods-exec"))
+	_, withMutating := render(t, WithComponents(t, "../config", "mutating", "pods-exec"))
 	mutating := find(withMutating, "MutatingWebhookConfiguration")
 	if len(mutating) != 1 {
 		t.Fatalf("config/components/mutating renders %d MutatingWebhookConfigurations, want 1", len(mutating))

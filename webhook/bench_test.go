@@ -13,13 +13,6 @@ import (
 	"github.com/verdict-dev/verdict/policies/library"
 )
 
-const benchPodReview = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},` +
-	`"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"team-a","name":"app","operation":"CREATE","userInfo":{"username":"load"},` +
-	`"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"app","namespace":"team-a","labels":{"app.kubernetes.io/name":"app"}},` +
-	`"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.example.com/app:1.2",` +
-	`"resources":{"limits":{"memory":"256Mi","cpu":"500m"},"requests":{"cpu":"100m","memory":"128Mi"}},` +
-	`"securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}`
-
 // BenchmarkValidateHandler is one compliant Pod review through the /validate handler, without TLS:
 // the server's own cost per review, with the embedded default set and with the load test's rule
 // in each format.
@@ -33,6 +26,7 @@ func BenchmarkValidateHandler(b *testing.B) {
 		{"gatekeeper", bundle.Options{Paths: []string{"../test/load/testdata/gatekeeper.yaml"}}},
 		{"rego", bundle.Options{Paths: []string{"../test/load/testdata/admission.rego"}}},
 	}
+	body := request(b, "pod.json")
 	for _, set := range sets {
 		b.Run(set.name, func(b *testing.B) {
 			bun, err := bundle.Load(context.Background(), set.opts)
@@ -43,7 +37,7 @@ func BenchmarkValidateHandler(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				r := httptest.NewRequest(http.MethodPost, "/validate?timeout=10s", strings.NewReader(benchPodReview))
+				r := httptest.NewRequest(http.MethodPost, "/validate?timeout=10s", strings.NewReader(body))
 				r.Header.Set("Content-Type", "application/json")
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, r)

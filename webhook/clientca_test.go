@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // testCA is a certificate authority that signs client certificates.
@@ -74,9 +76,10 @@ func (r *running) withClientCert(cert *tls.Certificate) *http.Client {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
 }
 
-func accepted(r *running, c *http.Client) bool {
+func accepted(t *testing.T, r *running, c *http.Client) bool {
+	t.Helper()
 	resp, err := c.Post("https://"+r.webhook+"/validate", "application/json",
-		strings.NewReader(reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")))
+		strings.NewReader(createReview(t, 1)))
 	if err != nil {
 		return false
 	}
@@ -87,28 +90,28 @@ func accepted(r *running, c *http.Client) bool {
 func TestClientCAReload(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "client-ca.crt")
 	old, rotated := newTestCA(t, "old"), newTestCA(t, "rotated")
-	write(t, caFile, string(old.pem))
+	testkit.WriteFile(t, caFile, string(old.pem))
 	r := start(t, func(o *Options) { o.ClientCAFile = caFile })
 	oldCert, rotatedCert := old.client(t, "kube-apiserver"), rotated.client(t, "kube-apiserver")
 	oldClient, rotatedClient := r.withClientCert(&oldCert), r.withClientCert(&rotatedCert)
-	if !accepted(r, oldClient) || accepted(r, rotatedClient) || accepted(r, r.withClientCert(nil)) {
+	if !accepted(t, r, oldClient) || accepted(t, r, rotatedClient) || accepted(t, r, r.withClientCert(nil)) {
 		t.Fatal("the client CA in force is not the file's")
 	}
 
 	// Rotated as a Secret volume does, by rename.
 	tmp := caFile + ".tmp"
-	write(t, tmp, string(rotated.pem))
+	testkit.WriteFile(t, tmp, string(rotated.pem))
 	if err := os.Rename(tmp, caFile); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return accepted(r, rotatedClient) })
-	if accepted(r, oldClient) {
+	testkit.WaitFor(t, 10*time.Second, "the rotated client CA to accept its client", func() bool { return accepted(t, r, rotatedClient) })
+	if accepted(t, r, oldClient) {
 		t.Error("a client certificate of the CA rotated out is still accepted")
 	}
 
 	// A file that holds no certificate keeps the CA in force.
-	write(t, caFile, "not a certificate")
-	if !accepted(r, rotatedClient) {
+	testkit.WriteFile(t, caFile, "not a certificate")
+	if !accepted(t, r, rotatedClient) {
 		t.Error("a broken client CA file replaced the CA in force")
 	}
 }

@@ -1,32 +1,21 @@
 package webhook
 
 import (
-	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/source"
 )
 
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestClusterUnreachableIsNotReady(t *testing.T) {
-	cfg := &rest.Config{Host: "http://" + closedAddr(t)}
+	cfg := &rest.Config{Host: "http://" + testkit.FreeAddr(t)}
 	r := start(t, func(o *Options) { o.Cluster = &source.ClusterOptions{Config: cfg} })
 	var body string
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, 10*time.Second, "/readyz to say the cluster cannot be reached", func() bool {
 		var code int
 		code, body = get(t, "http://"+r.health+"/readyz?verbose")
 		return code == 500 && strings.Contains(body, "[-]cluster-policies failed: the API server cannot be reached: ") &&
@@ -34,7 +23,7 @@ func TestClusterUnreachableIsNotReady(t *testing.T) {
 	})
 	// Discovery was asked again, and more than one rebuild's time went by: still not ready.
 	attempts := r.srv.Cluster().Attempts()
-	waitFor(t, func() bool { return r.srv.Cluster().Attempts() >= attempts+2 })
+	testkit.WaitFor(t, 10*time.Second, "two more attempts to reach the cluster", func() bool { return r.srv.Cluster().Attempts() >= attempts+2 })
 	if code, body := get(t, "http://"+r.health+"/readyz?verbose"); code != 500 || strings.Contains(body, "[+]cluster-policies ok") {
 		t.Errorf("/readyz with an API server that cannot be reached: %d\n%s", code, body)
 	}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,7 @@ import (
 func TestStatusReasons(t *testing.T) {
 	loaded := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	unloaded := &Handler{Hook: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
-	ok := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")
+	ok := createReview(t, 1)
 	tests := []struct {
 		name        string
 		h           *Handler
@@ -44,7 +45,7 @@ func TestStatusReasons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(cmpOr(tc.method, http.MethodPost), "/validate", strings.NewReader(tc.body))
+			r := httptest.NewRequest(cmp.Or(tc.method, http.MethodPost), "/validate", strings.NewReader(tc.body))
 			if tc.contentType != "" {
 				r.Header.Set("Content-Type", tc.contentType)
 			}
@@ -59,13 +60,6 @@ func TestStatusReasons(t *testing.T) {
 			}
 		})
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // endless is a body of spaces that counts what is read of it.
@@ -126,7 +120,7 @@ func (p *blockingPolicies) Current() *bundle.Bundle {
 }
 
 func TestInFlightBound(t *testing.T) {
-	body := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")
+	body := createReview(t, 1)
 	p := &blockingPolicies{b: testBundle(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
 	// Room for one review, not two.
 	h := &Handler{Hook: Validating, Policies: p, Log: logr.Discard(), InFlight: NewInFlight(int64(len(body)) * 3 / 2)}
@@ -184,7 +178,7 @@ func TestPanicFailsClosed(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	h := &Handler{Hook: Validating, Policies: panickingPolicies{}, Log: logr.Discard(), Metrics: m}
-	a := post(t, h, "/validate", "application/json", reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), ""))
+	a := post(t, h, "/validate", "application/json", createReview(t, 1))
 	resp := a.review.Response
 	if a.status != 500 || resp == nil || resp.Allowed || resp.Result.Code != 500 || resp.Result.Reason != metav1.StatusReasonInternalError ||
 		resp.UID != "705ab4f5-6393-11e8-b7cc-42010a800002" {
@@ -199,7 +193,7 @@ func TestSlowBodyReadDeadline(t *testing.T) {
 	// Through the whole server, so that the deadline is known to reach the connection through
 	// controller-runtime's wrappers.
 	r := start(t, func(o *Options) { o.ReadTimeout = 300 * time.Millisecond })
-	body := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(1, ""), "")
+	body := createReview(t, 1)
 	// A raw connection, which sends half the body and then nothing: an http.Client would not return
 	// before it has sent the whole body.
 	conn, err := tls.Dial("tcp", r.webhook, r.client.Transport.(*http.Transport).TLSClientConfig)
@@ -250,7 +244,7 @@ func counter(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 // AdmissionReview that refuses unless it is a 200, with the reason of its code, and every request
 // gives back its in-flight bytes.
 func FuzzReadReview(f *testing.F) {
-	good := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(3, ""), "")
+	good := request(f, "create.json")
 	const limit = 4 << 10
 	f.Add([]byte(good), int64(len(good)))
 	f.Add([]byte(good), int64(-1))                         // chunked

@@ -10,12 +10,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 func TestReloadFailureReported(t *testing.T) {
 	r := start(t)
-	write(t, r.policyFile, "")
-	waitFor(t, func() bool {
+	testkit.WriteFile(t, r.policyFile, "")
+	testkit.WaitFor(t, 10*time.Second, "/readyz to report the failed reload", func() bool {
 		code, body := get(t, "http://"+r.health+"/readyz?verbose")
 		return code == 500 && strings.Contains(body, "[-]policy-reload failed: ") && strings.Contains(body, "hold no policy")
 	})
@@ -28,7 +30,7 @@ func TestReloadFailureReported(t *testing.T) {
 	}
 	// A good reload clears it.
 	writePolicy(t, r.policyFile, "7")
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, 10*time.Second, "/readyz to report the good reload", func() bool {
 		code, body := get(t, "http://"+r.health+"/readyz?verbose")
 		return code == 200 && strings.Contains(body, "[+]policy-reload ok")
 	})
@@ -59,7 +61,7 @@ func TestRemoveThenCopy(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			body := reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(6, ""), "")
+			body := createReview(t, 6)
 			for {
 				select {
 				case <-stop:
@@ -97,7 +99,7 @@ func TestRemoveThenCopy(t *testing.T) {
 		t.Errorf("%d of %d reviews that the policy denies were allowed (or unanswered) while the policy file was replaced", allowed.Load(), sent.Load())
 	}
 	// Each copy put the policy back in force.
-	waitFor(t, func() bool { return r.srv.Policies().Generation() >= 2 && r.srv.Policies().ReloadError() == nil })
+	testkit.WaitFor(t, 10*time.Second, "a good reload of the copied file", func() bool { return r.srv.Policies().Generation() >= 2 && r.srv.Policies().ReloadError() == nil })
 }
 
 // copyFile writes src over dst as cp does: truncate, then write.

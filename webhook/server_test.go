@@ -6,44 +6,20 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 
+	"github.com/verdict-dev/verdict/internal/fixtures"
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: max-replicas}
-spec:
-  matchConstraints:
-    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
-  validations: [{expression: "object.spec.replicas <= MAX", message: "too many"}]
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: max-replicas}
-spec: {policyName: max-replicas, validationActions: [Deny]}
-`
 
 type running struct {
 	webhook, health, metrics string
@@ -69,7 +45,7 @@ func start(t *testing.T, with ...func(*Options)) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.webhook, r.health, r.metrics = "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	r.webhook, r.health, r.metrics = testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	opts := Options{
 		Addr: r.webhook, CertFile: cert, KeyFile: key, HealthAddr: r.health, MetricsAddr: r.metrics,
 		Policies: bundle.Options{Paths: []string{policyDir}}, Log: logr.Discard(),
@@ -90,7 +66,7 @@ func start(t *testing.T, with ...func(*Options)) *running {
 		<-r.done
 	})
 	// A handshake is enough: with a client CA, a request without a client certificate would fail.
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, 10*time.Second, "a TLS handshake with the webhook", func() bool {
 		conn, err := tls.Dial("tcp", r.webhook, r.client.Transport.(*http.Transport).TLSClientConfig)
 		if err == nil {
 			conn.Close()
@@ -112,35 +88,10 @@ func tlsClient(t *testing.T, certFile string) *http.Client {
 	}}
 }
 
-func writePolicy(t *testing.T, path, max string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(strings.Replace(replicasPolicy, "MAX", max, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func write(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (r *running) admit(t *testing.T, replicas int) bool {
 	t.Helper()
 	resp, err := r.client.Post("https://"+r.webhook+"/validate?timeout=5s", "application/json",
-		strings.NewReader(reviewBody("admission.k8s.io/v1", "CREATE", deploymentJSON(replicas, ""), "")))
+		strings.NewReader(createReview(t, replicas)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +151,7 @@ func TestServerOverTLS(t *testing.T) {
 func TestHotReload(t *testing.T) {
 	r := start(t)
 	writePolicy(t, r.policyFile, "10")
-	waitFor(t, func() bool { return r.srv.Policies().Generation() == 2 })
+	testkit.WaitFor(t, 10*time.Second, "policy generation 2", func() bool { return r.srv.Policies().Generation() == 2 })
 	if !r.admit(t, 6) {
 		t.Fatal("the reloaded policy (at most 10) is not in force")
 	}
@@ -218,7 +169,7 @@ func TestHotReload(t *testing.T) {
 	if err := os.Rename(tmp, r.policyFile); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return r.srv.Policies().Generation() == 3 })
+	testkit.WaitFor(t, 10*time.Second, "policy generation 3", func() bool { return r.srv.Policies().Generation() == 3 })
 	if r.admit(t, 2) {
 		t.Fatal("the renamed policy (at most 1) is not in force")
 	}
@@ -232,7 +183,7 @@ func TestCertificateReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := tlsClient(t, cert)
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the rotated certificate to be served", func() bool {
 		resp, err := client.Get("https://" + r.webhook + "/validate")
 		if err != nil {
 			return false
@@ -254,4 +205,9 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after its context ended")
 	}
+}
+
+func writePolicy(t *testing.T, path, max string) {
+	t.Helper()
+	testkit.WriteFile(t, path, fixtures.ReplicasPolicy(max))
 }

@@ -1,22 +1,18 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // unreachableKubeconfig writes a kubeconfig of an API server where nothing listens.
 func unreachableKubeconfig(t *testing.T) (path, server string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = "https://" + l.Addr().String()
-	l.Close()
+	server = "https://" + testkit.FreeAddr(t)
 	path = filepath.Join(t.TempDir(), "kubeconfig")
 	config := `apiVersion: v1
 kind: Config

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // runCLI runs the command line as the binary would, with stdin, and returns the exit code and output.
@@ -20,7 +20,36 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	goldenfile.Assert(t, path, []byte(got))
+	testkit.Golden(t, path, []byte(got))
+}
+
+// cliCase is a run of verdict ARGS with STDIN: its exit code, and a part of its standard output and
+// of its standard error.
+type cliCase struct {
+	name   string
+	args   []string
+	stdin  string
+	code   int
+	stderr string // must contain
+	stdout string // must contain
+}
+
+func runCLICases(t *testing.T, tests []cliCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+		})
+	}
 }
 
 // gkLib is the Gatekeeper library's test data.
@@ -28,14 +57,7 @@ const gkLib = "../../test/testdata/gatekeeper-library/general/"
 
 func TestCheckExitCodes(t *testing.T) {
 	pol := "testdata/check/policy.yaml"
-	tests := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stdout string // must contain
-		stderr string // must contain
-	}{
+	tests := []cliCase{
 		{name: "nothing denied", args: []string{"check", "-p", pol, "testdata/check/fine.yaml"}, code: 0, stdout: "1 object checked: 0 denied, 0 warned"},
 		{name: "warnings never fail", args: []string{"check", "-p", pol, "testdata/check/plain.yaml"}, code: 0, stdout: "warn    prefer-requests"},
 		{name: "--fail-on-warn fails on a warning", args: []string{"check", "--fail-on-warn", "-p", pol, "testdata/check/plain.yaml"}, code: 1, stdout: "warn    prefer-requests"},
@@ -63,20 +85,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "gatekeeper without the inventory", args: []string{"check", "-p", gkLib + "uniqueingresshost/template.yaml", "-p", gkLib + "uniqueingresshost/samples/unique-ingress-host/constraint.yaml",
 			gkLib + "uniqueingresshost/samples/unique-ingress-host/example_disallowed.yaml"}, code: 0},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tc.stdin, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tc.stdout) {
-				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
-			}
-			if !strings.Contains(stderr, tc.stderr) {
-				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
-			}
-		})
-	}
+	runCLICases(t, tests)
 }
 
 func TestMutateOutputs(t *testing.T) {

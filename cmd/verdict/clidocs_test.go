@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // cliDocs is the per-command flag reference, one Markdown file per command, that docs/contract.md
@@ -44,7 +44,7 @@ func disableAutoGenTag(c *cobra.Command) {
 func TestCLIReference(t *testing.T) {
 	got := t.TempDir()
 	genCLIDocs(t, got)
-	if *goldenfile.Update {
+	if *testkit.Update {
 		if err := os.RemoveAll(cliDocs); err != nil {
 			t.Fatal(err)
 		}

@@ -9,13 +9,7 @@ import (
 func TestRBACCanIRequest(t *testing.T) {
 	rbac := rbacData + "rbac.yaml"
 	builder := "system:serviceaccount:team-a:builder"
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		out        string
-		errContain string
-	}{
+	tests := []canICase{
 		{"watch", []string{"--request", "GET /apis/apps/v1/namespaces/team-a/deployments?watch=1", "--as", builder}, 0, "watch deployments.apps -n team-a\nyes\n", ""},
 		{"legacy watch prefix", []string{"--request", "GET /apis/apps/v1/watch/namespaces/team-b/deployments", "--as", builder}, 1, "watch deployments.apps -n team-b\nno\n", ""},
 		{"deletecollection", []string{"--request", "DELETE /api/v1/namespaces/team-a/pods", "--as", builder}, 1, "deletecollection pods -n team-a\nno\n", ""},
@@ -38,19 +32,7 @@ func TestRBACCanIRequest(t *testing.T) {
 		{"json with --explain", []string{"-o", "json", "--explain", "get", "pods", "--as", "alice"}, 2, "", "--explain cannot be used with -o json"},
 		{"bad output", []string{"-o", "yaml", "get", "pods", "--as", "alice"}, 2, "", `unknown output format "yaml"`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"rbac", "can-i"}, tt.args...)
-			args = append(args, "-f", rbac)
-			code, out, errOut := runRBAC(t, "", args...)
-			if code != tt.code || out != tt.out {
-				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
-			}
-			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
-				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
-			}
-		})
-	}
+	runCanI(t, rbac, tests)
 }
 
 func TestRBACCanIJSONGolden(t *testing.T) {
@@ -69,7 +51,7 @@ func TestRBACCanIJSONGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			args := append([]string{"rbac", "can-i", "-o", "json", "-f", rbac}, tt.args...)
-			code, out, errOut := runRBAC(t, "", args...)
+			code, out, errOut := runCLI(t, "", args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
 			}
@@ -92,7 +74,7 @@ func TestRBACCanIJSONGolden(t *testing.T) {
 
 // --no-headers reaches kubectl's own list printer, which leaves out the header line.
 func TestRBACCanIListNoHeaders(t *testing.T) {
-	code, out, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--no-headers", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbacData+"rbac.yaml")
+	code, out, errOut := runCLI(t, "", "rbac", "can-i", "--list", "--no-headers", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder", "-f", rbacData+"rbac.yaml")
 	if code != 0 {
 		t.Errorf("exit %d (stderr %q)", code, errOut)
 	}

@@ -11,12 +11,7 @@ import (
 const diffOld, diffNew = rbacData + "diff/old", rbacData + "diff/new"
 
 func TestRBACDiff(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		golden string
-	}{
+	tests := []goldenCase{
 		{"table", []string{"rbac", "diff", diffOld, diffNew}, 0, "diff/table.txt"},
 		{"json", []string{"rbac", "diff", diffOld, diffNew, "-o", "json"}, 0, "diff/changes.json"},
 		{"github", []string{"rbac", "diff", diffOld, diffNew, "-o", "github"}, 0, "diff/github.txt"},
@@ -26,15 +21,7 @@ func TestRBACDiff(t *testing.T) {
 		{"reversed has no risky gain", []string{"rbac", "diff", diffNew, diffOld, "--fail-on", "risky"}, 0, "diff/reversed.txt"},
 		{"no change", []string{"rbac", "diff", diffOld, diffOld, "--fail-on", "any", "--with-defaults"}, 0, "diff/none.txt"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
-			}
-			goldenRBAC(t, tt.golden, out)
-		})
-	}
+	runGoldenRBAC(t, tests)
 }
 
 func TestRBACDiffStdin(t *testing.T) {
@@ -42,7 +29,7 @@ func TestRBACDiffStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runRBAC(t, string(data), "rbac", "diff", diffOld, "-", "-o", "json")
+	code, out, errOut := runCLI(t, string(data), "rbac", "diff", diffOld, "-", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -50,7 +37,7 @@ func TestRBACDiffStdin(t *testing.T) {
 	if out != string(want) {
 		t.Errorf("stdin side differs from the folder side:\n%s", out)
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "-", "-"); code != 2 || !strings.Contains(errOut, "only one side") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "-", "-"); code != 2 || !strings.Contains(errOut, "only one side") {
 		t.Errorf("two stdin sides: exit %d, %s", code, errOut)
 	}
 }
@@ -70,16 +57,6 @@ func TestRBACDiffGitRevision(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
 	write := func(name string, data []byte) {
 		t.Helper()
 		p := filepath.Join(repo, name)
@@ -90,15 +67,15 @@ func TestRBACDiffGitRevision(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	git("init", "-q", "-b", "main")
+	gitIn(t, repo, "init", "-q", "-b", "main")
 	write("rbac/team/rbac.yaml", oldData)
 	write("rbac/kustomization.yaml", []byte("resources: [team/rbac.yaml]\n"))
 	write("rbac/notes.txt", []byte("not a manifest\n"))
-	git("add", ".")
-	git("commit", "-q", "-m", "old")
-	git("checkout", "-q", "-b", "change")
+	gitIn(t, repo, "add", ".")
+	gitIn(t, repo, "commit", "-q", "-m", "old")
+	gitIn(t, repo, "checkout", "-q", "-b", "change")
 	write("rbac/team/rbac.yaml", newData)
-	git("commit", "-q", "-am", "new")
+	gitIn(t, repo, "commit", "-q", "-am", "new")
 	t.Chdir(repo)
 
 	tests := []struct {
@@ -113,7 +90,7 @@ func TestRBACDiffGitRevision(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", "rbac", "diff", tt.old, tt.new, "-o", "github", "--fail-on", "any")
+			code, out, errOut := runCLI(t, "", "rbac", "diff", tt.old, tt.new, "-o", "github", "--fail-on", "any")
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
 			}
@@ -124,10 +101,22 @@ func TestRBACDiffGitRevision(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "main:nothing/", "rbac/"); code != 2 || !strings.Contains(errOut, "main:nothing") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "main:nothing/", "rbac/"); code != 2 || !strings.Contains(errOut, "main:nothing") {
 		t.Errorf("a missing path of a revision: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := runRBAC(t, "", "rbac", "diff", "no-such-branch:rbac/", "rbac/"); code != 2 || !strings.Contains(errOut, "no-such-branch:rbac/") {
+	if code, _, errOut := runCLI(t, "", "rbac", "diff", "no-such-branch:rbac/", "rbac/"); code != 2 || !strings.Contains(errOut, "no-such-branch:rbac/") {
 		t.Errorf("an unknown revision is a path: exit %d, %s", code, errOut)
+	}
+}
+
+// gitIn runs git with args in the repository repo, with an author and no user or system configuration.
+func gitIn(t *testing.T, repo string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 }

@@ -21,7 +21,7 @@ func TestRBACReplayGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", append([]string{"rbac", "replay"}, tt.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"rbac", "replay"}, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
 			}
@@ -71,7 +71,7 @@ func TestRBACReplay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, tt.stdin, append([]string{"rbac", "replay"}, tt.args...)...)
+			code, out, errOut := runCLI(t, tt.stdin, append([]string{"rbac", "replay"}, tt.args...)...)
 			if code != tt.code || !strings.Contains(out, tt.outContain) || !strings.Contains(errOut, tt.errContain) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q", code, out, errOut, tt.code, tt.outContain, tt.errContain)
 			}

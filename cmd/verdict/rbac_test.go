@@ -1,40 +1,74 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 const rbacData = "testdata/rbac/"
 
-// runRBAC runs verdict with args and returns the exit code, stdout and stderr.
-func runRBAC(t *testing.T, stdin string, args ...string) (int, string, string) {
+// canICase is a run of verdict rbac can-i ARGS -f RBAC: its exit code, its whole standard output,
+// and a part of its standard error.
+type canICase struct {
+	name       string
+	args       []string
+	code       int
+	out        string
+	errContain string
+}
+
+func runCanI(t *testing.T, rbac string, tests []canICase) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(args, IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	return code, out.String(), errOut.String()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"rbac", "can-i"}, tt.args...)
+			args = append(args, "-f", rbac)
+			code, out, errOut := runCLI(t, "", args...)
+			if code != tt.code || out != tt.out {
+				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
+			}
+			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
+			}
+		})
+	}
+}
+
+// goldenCase is a run of verdict ARGS: its exit code, and its standard output as the golden file
+// testdata/rbac/GOLDEN.
+type goldenCase struct {
+	name   string
+	args   []string
+	code   int
+	golden string
+}
+
+func runGoldenRBAC(t *testing.T, tests []goldenCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
+			}
+			goldenRBAC(t, tt.golden, out)
+		})
+	}
 }
 
 func goldenRBAC(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join(rbacData, name), []byte(got))
+	testkit.Golden(t, filepath.Join(rbacData, name), []byte(got))
 }
 
 func TestRBACCanI(t *testing.T) {
 	rbac := rbacData + "rbac.yaml"
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		out        string
-		errContain string
-	}{
+	tests := []canICase{
 		{"yes via aggregated edit", []string{"list", "pods", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
 		{"short name", []string{"create", "deploy", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
 		{"CRD short name, aggregated", []string{"delete", "wd", "-n", "team-a", "--as", "system:serviceaccount:team-a:builder"}, 0, "yes\n", ""},
@@ -58,19 +92,7 @@ func TestRBACCanI(t *testing.T) {
 		{"URL with subresource", []string{"get", "/healthz", "--subresource", "x", "--as", "alice"}, 2, "", "--subresource cannot be used"},
 		{"-n with -A", []string{"get", "pods", "-n", "x", "-A", "--as", "alice"}, 2, "", "cannot be used together"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"rbac", "can-i"}, tt.args...)
-			args = append(args, "-f", rbac)
-			code, out, errOut := runRBAC(t, "", args...)
-			if code != tt.code || out != tt.out {
-				t.Errorf("got exit %d, stdout %q; want %d, %q (stderr %q)", code, out, tt.code, tt.out, errOut)
-			}
-			if tt.errContain != "" && !strings.Contains(errOut, tt.errContain) {
-				t.Errorf("stderr %q does not contain %q", errOut, tt.errContain)
-			}
-		})
-	}
+	runCanI(t, rbac, tests)
 }
 
 func TestRBACInputErrors(t *testing.T) {
@@ -91,7 +113,7 @@ func TestRBACInputErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", tt.args...)
+			code, out, errOut := runCLI(t, "", tt.args...)
 			if code != 2 || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, tt.want)
 			}
@@ -104,7 +126,7 @@ func TestRBACStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := runRBAC(t, string(data), "rbac", "can-i", "patch", "deployments", "-n", "team-a", "--as", "carol", "--as-group", "dev", "-f", "-")
+	code, out, _ := runCLI(t, string(data), "rbac", "can-i", "patch", "deployments", "-n", "team-a", "--as", "carol", "--as-group", "dev", "-f", "-")
 	if code != 0 || out != "yes\n" {
 		t.Errorf("exit %d, %q; want 0, yes", code, out)
 	}
@@ -132,7 +154,7 @@ func TestRBACGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", append([]string{"rbac"}, tt.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"rbac"}, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
 			}
@@ -160,7 +182,7 @@ func TestRBACListStderr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runRBAC(t, "", append([]string{"rbac", "can-i", "--list", "-f", rbac}, tt.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"rbac", "can-i", "--list", "-f", rbac}, tt.args...)...)
 			if code != 0 || !strings.HasPrefix(out, "Resources   ") {
 				t.Errorf("exit %d, stdout %q; want 0 and a table", code, out)
 			}
@@ -171,7 +193,7 @@ func TestRBACListStderr(t *testing.T) {
 			}
 		})
 	}
-	if _, _, errOut := runRBAC(t, "", "rbac", "can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac); strings.Contains(errOut, "Warning") {
+	if _, _, errOut := runCLI(t, "", "rbac", "can-i", "--list", "--as", "alice", "--with-defaults", "-f", rbac); strings.Contains(errOut, "Warning") {
 		t.Errorf("alice with defaults: stderr %q, want no warning", errOut)
 	}
 }

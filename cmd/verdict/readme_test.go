@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -494,28 +493,18 @@ func gitCheckout(t *testing.T, fixture string) string {
 	if err := os.CopyFS(repo, os.DirFS(fixture)); err != nil {
 		t.Fatal(err)
 	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	git("add", ".")
-	git("commit", "-q", "-m", "base")
-	git("update-ref", "refs/remotes/origin/main", "HEAD")
-	git("checkout", "-q", "-b", "pull-request")
+	gitIn(t, repo, "init", "-q", "-b", "main")
+	gitIn(t, repo, "add", ".")
+	gitIn(t, repo, "commit", "-q", "-m", "base")
+	gitIn(t, repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+	gitIn(t, repo, "checkout", "-q", "-b", "pull-request")
 	if err := os.RemoveAll(filepath.Join(repo, "rbac")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.CopyFS(filepath.Join(repo, "rbac"), os.DirFS(filepath.Join(repo, "new-rbac"))); err != nil {
 		t.Fatal(err)
 	}
-	git("commit", "-q", "-am", "the change under review")
+	gitIn(t, repo, "commit", "-q", "-am", "the change under review")
 	return repo
 }
 

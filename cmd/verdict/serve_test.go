@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 func TestServeRefusesNoPolicy(t *testing.T) {
@@ -47,7 +49,7 @@ func jsonLines(t *testing.T, log string) []string {
 
 // A client that is not speaking TLS makes http.Server log a handshake error: through zapr, as JSON.
 func TestServeLogsServerErrorsAsJSON(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	var out, errOut bytes.Buffer
 	cmd := newServeCmd(IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	cmd.SetArgs([]string{"--cert-dir", t.TempDir(), "--addr", addr, "--metrics-addr", "", "--health-addr", ""})
@@ -84,10 +86,10 @@ func TestServeAllowEmpty(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "empty.yaml"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	health := freeAddr(t)
+	health := testkit.FreeAddr(t)
 	var out, errOut bytes.Buffer
 	cmd := newServeCmd(IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	cmd.SetArgs([]string{"-p", dir, "--allow-empty", "--cert-dir", t.TempDir(), "--addr", freeAddr(t), "--metrics-addr", "", "--health-addr", health})
+	cmd.SetArgs([]string{"-p", dir, "--allow-empty", "--cert-dir", t.TempDir(), "--addr", testkit.FreeAddr(t), "--metrics-addr", "", "--health-addr", health})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -117,14 +119,4 @@ func TestServeAllowEmpty(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -26,14 +25,7 @@ func TestSimulateFormats(t *testing.T) {
 }
 
 func TestSimulateExitCodes(t *testing.T) {
-	cases := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stderr string // a part of standard error
-		stdout string // a part of standard output
-	}{
+	cases := []cliCase{
 		{"accepted", []string{"simulate", "-f", "-", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop}\n", 0, "", "ConfigMap shop/new: created (dry run)"},
 		{"refused", []string{"simulate", "-f", "-", "--as", "bob", "--rbac", "testdata/simulate/rbac.yaml"},
@@ -53,18 +45,5 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"bad request line", []string{"simulate", "--request", "GET", "--as", "alice"}, "", 2, "expected METHOD PATH", ""},
 		{"body without request", []string{"simulate", "-f", "x", "--body", "y", "--as", "alice"}, "", 2, "--body needs --request", ""},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
-			}
-			if !strings.Contains(errOut, tc.stderr) {
-				t.Errorf("stderr %q does not contain %q", errOut, tc.stderr)
-			}
-			if !strings.Contains(out, tc.stdout) {
-				t.Errorf("stdout %q does not contain %q", out, tc.stdout)
-			}
-		})
-	}
+	runCLICases(t, cases)
 }

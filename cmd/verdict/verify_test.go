@@ -9,13 +9,7 @@ import (
 )
 
 func TestVerifyExitCodes(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string // must contain
-		stderr string // must contain
-	}{
+	tests := []cliCase{
 		{name: "a failing case exits 1", args: []string{"verify", "testdata/verify/suite.yaml"}, code: 1, stdout: "2 passed, 1 failed, 1 skipped"},
 		{name: "a folder is searched for suite.yaml", args: []string{"verify", "testdata/verify"}, code: 2, stdout: "3 passed, 1 failed, 1 skipped, 1 errors"},
 		{name: "a broken suite exits 2", args: []string{"verify", "testdata/verify/broken"}, code: 2,
@@ -26,20 +20,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{name: "folder without suites", args: []string{"verify", "testdata/check"}, code: 2, stderr: "no suites found"},
 		{name: "bad output format", args: []string{"verify", "-o", "sarif", "testdata/verify"}, code: 2, stderr: `--output "sarif": must be one of text, json, junit`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, "", tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, tc.stdout) {
-				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
-			}
-			if !strings.Contains(stderr, tc.stderr) {
-				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
-			}
-		})
-	}
+	runCLICases(t, tests)
 }
 
 func TestVerifyOutputs(t *testing.T) {

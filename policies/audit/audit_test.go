@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
@@ -29,7 +29,7 @@ import (
 // golden compares got with testdata/golden/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join("testdata", "golden", name), got)
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // The fixtures of the end-to-end test, judged here without a cluster.

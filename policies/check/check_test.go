@@ -13,7 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/junit"
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/job"
@@ -22,7 +23,7 @@ import (
 // golden compares got with testdata/golden/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join("testdata", "golden", name), got)
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func runTestdata(t *testing.T, op policies.Operation) *Report {
@@ -80,7 +81,7 @@ func TestReportFormats(t *testing.T) {
 					t.Error("not valid JSON")
 				}
 			case "junit":
-				if err := xml.Unmarshal(buf.Bytes(), new(junitSuites)); err != nil {
+				if err := xml.Unmarshal(buf.Bytes(), new(junit.Suites)); err != nil {
 					t.Errorf("not valid XML: %v", err)
 				}
 			}

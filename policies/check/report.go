@@ -2,7 +2,6 @@ package check
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"sort"
@@ -11,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/junit"
 	"github.com/verdict-dev/verdict/internal/sarif"
 	"github.com/verdict-dev/verdict/policies"
 )
@@ -126,42 +126,12 @@ func plural(n int, s string) string {
 	return s + "s"
 }
 
-// JUnit: one test case per object, failing on its denials; warnings and audits go to system-out.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Tests   int          `xml:"tests,attr"`
-	Failure int          `xml:"failures,attr"`
-	Errors  int          `xml:"errors,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name    string      `xml:"name,attr"`
-	Tests   int         `xml:"tests,attr"`
-	Failure int         `xml:"failures,attr"`
-	Errors  int         `xml:"errors,attr"`
-	Cases   []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Error     *junitFailure `xml:"error,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
+// writeJUnit writes one test case per object, failing on its denials; warnings and audits go to
+// system-out, and each document that could not be judged is an errored case.
 func (r *Report) writeJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "verdict check"}
+	suite := junit.Suite{Name: "verdict check"}
 	for _, obj := range r.objects() {
-		c := junitCase{Name: obj.results[0].object(), Classname: obj.results[0].source()}
+		c := junit.Case{Name: obj.results[0].object(), ClassName: obj.results[0].source()}
 		var denials, notes []string
 		for _, res := range obj.results {
 			if res.Policy == "" {
@@ -175,8 +145,8 @@ func (r *Report) writeJUnit(w io.Writer) error {
 			}
 		}
 		if len(denials) > 0 {
-			c.Failure = &junitFailure{Message: denials[0], Type: "deny", Text: strings.Join(denials, "\n")}
-			suite.Failure++
+			c.Failure = &junit.Message{Message: denials[0], Type: "deny", Text: strings.Join(denials, "\n")}
+			suite.Failures++
 		}
 		c.SystemOut = strings.Join(notes, "\n")
 		suite.Cases = append(suite.Cases, c)
@@ -184,22 +154,11 @@ func (r *Report) writeJUnit(w io.Writer) error {
 	for i := range r.Errors {
 		e := &r.Errors[i]
 		msg := policies.OneLine(e.Message)
-		suite.Cases = append(suite.Cases, junitCase{Name: e.where(), Classname: location(e.File, e.Line),
-			Error: &junitFailure{Message: msg, Type: "input", Text: msg}})
-		suite.Errors++
+		suite.Cases = append(suite.Cases, junit.Case{Name: e.where(), ClassName: location(e.File, e.Line),
+			Error: &junit.Message{Message: msg, Type: "input", Text: msg}})
 	}
-	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "verdict", Tests: suite.Tests, Failure: suite.Failure, Errors: suite.Errors, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	suite.Tests, suite.Errors = len(suite.Cases), new(len(r.Errors))
+	return junit.Write(w, junit.Suites{Name: "verdict", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Suites: []junit.Suite{suite}})
 }
 
 type objectResults struct{ results []Result }

@@ -11,39 +11,11 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/verdict-dev/verdict/internal/fixtures"
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
-
-const replicasPolicy = `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: max-replicas}
-spec:
-  matchConstraints:
-    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
-  validations: [{expression: "object.spec.replicas <= MAX", message: "too many"}]
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: max-replicas}
-spec: {policyName: max-replicas, validationActions: [Deny]}
-`
-
-func writePolicy(t *testing.T, path, max string) {
-	t.Helper()
-	write(t, path, strings.Replace(replicasPolicy, "MAX", max, 1))
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // denials are the denial texts of the set in force for the CREATE of a Deployment of that many
 // replicas and those labels, as the webhook joins them into its answer.
@@ -143,7 +115,7 @@ func TestSymlinkedPolicyRoot(t *testing.T) {
 
 	// The resolved folder is watched.
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "10")
-	waitFor(t, func() bool { return set.Generation() == 2 })
+	testkit.WaitFor(t, 10*time.Second, "generation 2", func() bool { return set.Generation() == 2 })
 	if !admits(t, set, 6) {
 		t.Fatal("the changed policy (at most 10) is not in force")
 	}
@@ -152,18 +124,18 @@ func TestSymlinkedPolicyRoot(t *testing.T) {
 	if err := os.RemoveAll(folder); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return set.ReloadError() != nil })
+	testkit.WaitFor(t, 10*time.Second, "the reload error", func() bool { return set.ReloadError() != nil })
 	if !admits(t, set, 6) || admits(t, set, 11) {
 		t.Fatal("the set in force changed when its folder was deleted")
 	}
 	mkdir(t, folder)
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "1")
-	waitFor(t, func() bool { return set.Generation() == 3 })
+	testkit.WaitFor(t, 10*time.Second, "generation 3", func() bool { return set.Generation() == 3 })
 	if admits(t, set, 2) {
 		t.Fatal("the policy of the folder made again (at most 1) is not in force")
 	}
 	writePolicy(t, filepath.Join(folder, "p.yaml"), "3")
-	waitFor(t, func() bool { return set.Generation() == 4 })
+	testkit.WaitFor(t, 10*time.Second, "generation 4", func() bool { return set.Generation() == 4 })
 	if set.ReloadError() != nil || !admits(t, set, 2) {
 		t.Fatalf("the folder made again is not watched: %v", set.ReloadError())
 	}
@@ -195,7 +167,7 @@ func TestConfigMapMount(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "..2026_01_01_00_00_00.1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return set.Generation() == 2 })
+	testkit.WaitFor(t, 10*time.Second, "generation 2", func() bool { return set.Generation() == 2 })
 	if !admits(t, set, 6) || set.ReloadError() != nil {
 		t.Fatalf("the updated ConfigMap (at most 10) is not in force: %v", set.ReloadError())
 	}
@@ -221,19 +193,19 @@ func TestReloadRefusals(t *testing.T) {
 	}{
 		{
 			name:   "the only file emptied",
-			files:  map[string]string{"p.yaml": replicasPolicy},
-			change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "p.yaml"), "") },
+			files:  map[string]string{"p.yaml": fixtures.ReplicasPolicy("MAX")},
+			change: func(t *testing.T, dir string) { testkit.WriteFile(t, filepath.Join(dir, "p.yaml"), "") },
 			reason: FailEmpty, want: "hold no policy",
 		},
 		{
 			name:   "one file of two emptied",
-			files:  map[string]string{"a.yaml": replicasPolicy, "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
-			change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "a.yaml"), "# soon\n") },
+			files:  map[string]string{"a.yaml": fixtures.ReplicasPolicy("MAX"), "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
+			change: func(t *testing.T, dir string) { testkit.WriteFile(t, filepath.Join(dir, "a.yaml"), "# soon\n") },
 			reason: FailLost, want: "a.yaml is empty",
 		},
 		{
 			name:  "one file of two removed",
-			files: map[string]string{"a.yaml": replicasPolicy, "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
+			files: map[string]string{"a.yaml": fixtures.ReplicasPolicy("MAX"), "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
 			change: func(t *testing.T, dir string) {
 				if err := os.Remove(filepath.Join(dir, "a.yaml")); err != nil {
 					t.Fatal(err)
@@ -243,17 +215,17 @@ func TestReloadRefusals(t *testing.T) {
 		},
 		{
 			name:  "a Rego package renamed",
-			files: map[string]string{"a.yaml": replicasPolicy, "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
+			files: map[string]string{"a.yaml": fixtures.ReplicasPolicy("MAX"), "b.rego": strings.Replace(regoPolicy, "PKG", "b", 1)},
 			change: func(t *testing.T, dir string) {
-				write(t, filepath.Join(dir, "b.rego"), strings.Replace(regoPolicy, "PKG", "c", 1))
+				testkit.WriteFile(t, filepath.Join(dir, "b.rego"), strings.Replace(regoPolicy, "PKG", "c", 1))
 			},
 			reason: FailLost, want: "Rego package replicas.b (of ",
 		},
 		{
 			name:  "a policy that does not compile",
-			files: map[string]string{"a.yaml": replicasPolicy},
+			files: map[string]string{"a.yaml": fixtures.ReplicasPolicy("MAX")},
 			change: func(t *testing.T, dir string) {
-				write(t, filepath.Join(dir, "a.yaml"), strings.Replace(replicasPolicy, "<= MAX", "<=", 1))
+				testkit.WriteFile(t, filepath.Join(dir, "a.yaml"), strings.Replace(fixtures.ReplicasPolicy("MAX"), "<= MAX", "<=", 1))
 			},
 			reason: FailCompile, want: "a.yaml",
 		},
@@ -262,7 +234,7 @@ func TestReloadRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for name, text := range tc.files {
-				write(t, filepath.Join(dir, name), strings.Replace(text, "MAX", "5", 1))
+				testkit.WriteFile(t, filepath.Join(dir, name), strings.Replace(text, "MAX", "5", 1))
 			}
 			obs := &loads{}
 			set := NewPolicySet(bundle.Options{Paths: []string{dir}}, logr.Discard(), obs)
@@ -291,16 +263,9 @@ func TestReloadRefusals(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestEmptyAtStart(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "empty.yaml"), "")
+	testkit.WriteFile(t, filepath.Join(dir, "empty.yaml"), "")
 	set := NewPolicySet(bundle.Options{Paths: []string{dir}}, logr.Discard(), nil)
 	if err := set.Load(context.Background()); err == nil || !strings.Contains(err.Error(), "--allow-empty") {
 		t.Errorf("loading no policy: %v, want an error that names --allow-empty", err)
@@ -324,4 +289,9 @@ func TestRegoPackage(t *testing.T) {
 			t.Errorf("regoPackage(%q) = %q, want %q", src, got, want)
 		}
 	}
+}
+
+func writePolicy(t *testing.T, path, max string) {
+	t.Helper()
+	testkit.WriteFile(t, path, fixtures.ReplicasPolicy(max))
 }

@@ -2,11 +2,11 @@ package verify
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/verdict-dev/verdict/internal/junit"
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -87,76 +87,37 @@ func quoted(msgs []string) string {
 	return ": " + strings.Join(q, ", ")
 }
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	ClassName string        `xml:"classname,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr,omitempty"`
-	Text    string `xml:",chardata"`
-}
-
+// writeJUnit writes a test suite per suite of the policy tests, a test case per test.
 func (r *Report) writeJUnit(w io.Writer) error {
-	out := junitSuites{Failures: r.Summary.Failed, Errors: r.Summary.Errors, Skipped: r.Summary.Skipped}
+	out := junit.Suites{Failures: r.Summary.Failed, Errors: new(r.Summary.Errors), Skipped: new(r.Summary.Skipped)}
 	index := map[string]int{}
 	for _, res := range r.Results {
 		i, ok := index[res.Suite]
 		if !ok {
 			i = len(out.Suites)
 			index[res.Suite] = i
-			out.Suites = append(out.Suites, junitSuite{Name: res.Suite})
+			out.Suites = append(out.Suites, junit.Suite{Name: res.Suite, Errors: new(0), Skipped: new(0)})
 		}
 		s := &out.Suites[i]
 		name := res.Name()
 		if name == "" {
 			name = res.Suite
 		}
-		c := junitCase{Name: name, ClassName: res.Suite}
+		c := junit.Case{Name: name, ClassName: res.Suite}
 		switch res.Status {
 		case Fail:
-			c.Failure = &junitMessage{Message: barredLine(res.Message), Text: res.Message}
+			c.Failure = &junit.Message{Message: barredLine(res.Message), Text: res.Message}
 			s.Failures++
 		case Error:
-			c.Error = &junitMessage{Message: barredLine(res.Message), Text: res.Message}
-			s.Errors++
+			c.Error = &junit.Message{Message: barredLine(res.Message), Text: res.Message}
+			*s.Errors++
 		case Skip:
-			c.Skipped = &junitMessage{}
-			s.Skipped++
+			c.Skipped = &junit.Message{}
+			*s.Skipped++
 		}
 		s.Tests++
 		out.Tests++
 		s.Cases = append(s.Cases, c)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, out)
 }

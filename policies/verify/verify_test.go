@@ -9,13 +9,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	goldenfile "github.com/verdict-dev/verdict/internal/golden"
+	"github.com/verdict-dev/verdict/internal/testkit"
 )
 
 // golden compares got with testdata/golden/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	goldenfile.Assert(t, filepath.Join("testdata", "golden", name), got)
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func run(t *testing.T, paths ...string) *Report {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -29,8 +28,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
+	"github.com/verdict-dev/verdict/test"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
 )
@@ -131,25 +132,16 @@ func TestInstall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	as := rest.CopyConfig(env.Config)
 	as.Impersonate = rest.ImpersonationConfig{UserName: account}
 	assertReadOnly(t, as, ns)
-	addr, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
+	srv := serveVerdict(t, ctx, webhook.Options{
 		Policies: bundle.Options{Paths: []string{policyDir}},
 		Cluster:  &source.ClusterOptions{Config: as, Rediscover: time.Second},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
 	var last string
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		code, body := httpGet("http://" + health + "/readyz?verbose")
+		code, body := httpGet("http://" + srv.health + "/readyz?verbose")
 		if code == http.StatusOK && strings.Contains(body, "[+]cluster-policies ok") {
 			break
 		}
@@ -162,7 +154,7 @@ func TestInstall(t *testing.T) {
 		t.Errorf("cluster policies left out: %q", skipped)
 	}
 
-	client := tlsClient(t, cert)
+	client := tlsClient(t, srv.cert)
 	review := func(t *testing.T, name string, labels map[string]string, replicas int32) *admissionv1.AdmissionResponse {
 		t.Helper()
 		d := deployment(name, labels, replicas)
@@ -183,7 +175,7 @@ func TestInstall(t *testing.T) {
 				Object:   runtime.RawExtension{Raw: raw},
 			},
 		})
-		resp, err := client.Post("https://"+addr+"/validate?timeout=10s", "application/json", bytes.NewReader(body))
+		resp, err := client.Post("https://"+srv.addr+"/validate?timeout=10s", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,29 +247,10 @@ func TestInstall(t *testing.T) {
 	})
 }
 
-// renderWithComponents renders a copy of config/default with the optional components of those names
-// uncommented, as README's Install section says to enable them.
+// renderWithComponents renders config/default with the optional components of those names.
 func renderWithComponents(t *testing.T, kubectl string, names ...string) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "config"))); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "default", "kustomization.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range append([]string{"components:"}, names...) {
-		if line != "components:" {
-			line = "- ../components/" + line
-		}
-		data = bytes.Replace(data, []byte("\n#"+line+"\n"), []byte("\n"+line+"\n"), 1)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kubectl, "kustomize", filepath.Join(dir, "default")).Output()
+	out, err := exec.Command(kubectl, "kustomize", test.WithComponents(t, filepath.Join("..", "..", "config"), names...)).Output()
 	if err != nil {
 		t.Fatalf("kubectl kustomize with %v: %v", names, err)
 	}
@@ -289,7 +262,7 @@ func renderWithComponents(t *testing.T, kubectl string, names ...string) []byte 
 // registers is refused, and the requests it skips (the control plane's namespaces, leases, events,
 // the kubelets) go through.
 func failClosedPaths(t *testing.T, env *controlplane.Env, objects *applier, validating *unstructured.Unstructured, ns string) {
-	down := "https://127.0.0.1:" + freePort(t) + "/validate"
+	down := "https://" + testkit.FreeAddr(t) + "/validate"
 	cfg := validating.DeepCopy()
 	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
 	for _, w := range webhooks {
@@ -326,7 +299,7 @@ func failClosedPaths(t *testing.T, env *controlplane.Env, objects *applier, vali
 		_, err := c.CoreV1().ConfigMaps(namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}, dry)
 		return err
 	}
-	waitFor(t, "the API server to call the webhook that is down", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the API server to call the webhook that is down", func() bool {
 		err := configMap(alice, ns)
 		return err != nil && strings.Contains(err.Error(), "failed calling webhook")
 	})

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/rbacsim"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
@@ -31,19 +32,8 @@ func TestRBACDefaults(t *testing.T) {
 	env := controlplane.Start(t)
 	waitBootstrapPolicy(t, env.Clientset)
 	got := bootstrapPolicyYAML(t, env.Clientset)
-	if *dumpRBACDefaults != "" {
-		if err := os.WriteFile(*dumpRBACDefaults, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", *dumpRBACDefaults)
+	if dumpOrCompare(t, *dumpRBACDefaults, rbacDefaultsFile, got, "the bootstrap policy of kube-apiserver "+wantServerVersion, "make rbac-defaults") {
 		return
-	}
-	want, err := os.ReadFile(rbacDefaultsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not the bootstrap policy of kube-apiserver %s: run make rbac-defaults\n%s", rbacDefaultsFile, wantServerVersion, lineDiff(string(want), string(got)))
 	}
 
 	t.Run("aggregation", func(t *testing.T) {
@@ -161,23 +151,24 @@ func bootstrapPolicyYAML(t *testing.T, cs kubernetes.Interface) []byte {
 	return out.Bytes()
 }
 
-// lineDiff names the first lines that differ between two texts, for a failure message.
-func lineDiff(want, got string) string {
-	w, g := bytes.Split([]byte(want), []byte("\n")), bytes.Split([]byte(got), []byte("\n"))
-	var b bytes.Buffer
-	shown := 0
-	for i := 0; (i < len(w) || i < len(g)) && shown < 20; i++ {
-		var wl, gl []byte
-		if i < len(w) {
-			wl = w[i]
+// dumpOrCompare compares got, data that verdict embeds from the control plane, with the file at
+// path, and names what it should be and the make target that regenerates it when they differ. With
+// dump set (a -dump-... flag) it writes got there instead, and reports true: nothing was compared.
+func dumpOrCompare(t *testing.T, dump, path string, got []byte, what, target string) (dumped bool) {
+	t.Helper()
+	if dump != "" {
+		if err := os.WriteFile(dump, got, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if !bytes.Equal(wl, gl) {
-			fmt.Fprintf(&b, "line %d:\n-%s\n+%s\n", i+1, wl, gl)
-			shown++
-		}
+		t.Logf("wrote %s", dump)
+		return true
 	}
-	return b.String()
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is not %s: run %s\n%s", path, what, target, testkit.LineDiff(string(want), string(got)))
+	}
+	return false
 }

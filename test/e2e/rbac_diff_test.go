@@ -9,15 +9,12 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
-	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
 // TestRBACDiffChanges loads random RBAC objects (OLD) into a real kube-apiserver, changes them as a
@@ -26,25 +23,10 @@ import (
 // request, asked of the API server as the change's subject, is answered one way before the change and
 // the other way after it, both asked of the API server.
 func TestRBACDiffChanges(t *testing.T) {
-	env := controlplane.Start(t)
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-	g := newParityGen(*paritySeed + 2)
-	old := g.objects()
-	for _, ns := range g.namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, old)
+	w := startRBACWorld(t, *paritySeed+2)
+	ctx, cs, bootstrap, g, old := t.Context(), w.cs, w.bootstrap, w.gen, w.objs
 	oldModel := modelOf(t, bootstrap, old.yaml(t))
-	waitAggregated(t, cs, oldModel)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, oldModel)
 
 	// NEW, and the same edits to be made in the cluster once the API server has answered for OLD.
 	nw := copyParity(old)
@@ -52,13 +34,13 @@ func TestRBACDiffChanges(t *testing.T) {
 	var apply []func() error
 	for i := range 3 {
 		cr := nw.clusterRoles[len(nw.clusterRoles)-1-i*5]
-		cr.Rules = append(cr.Rules, g.rule(false))
+		cr.Rules = append(cr.Rules, g.Rule(false))
 		apply = append(apply, func() error { _, err := rbac.ClusterRoles().Update(ctx, cr, metav1.UpdateOptions{}); return err })
 		r := nw.roles[i*5]
 		r.Rules = r.Rules[1:]
 		apply = append(apply, func() error { _, err := rbac.Roles(r.Namespace).Update(ctx, r, metav1.UpdateOptions{}); return err })
 		rb := nw.roleBindings[i*7]
-		rb.Subjects = append(rb.Subjects, g.subjects(rb.Namespace)...)
+		rb.Subjects = append(rb.Subjects, g.Subjects(rb.Namespace)...)
 		apply = append(apply, func() error {
 			_, err := rbac.RoleBindings(rb.Namespace).Update(ctx, rb, metav1.UpdateOptions{})
 			return err
@@ -70,9 +52,9 @@ func TestRBACDiffChanges(t *testing.T) {
 		apply = append(apply, func() error { return rbac.ClusterRoleBindings().Delete(ctx, crb.Name, metav1.DeleteOptions{}) })
 	}
 	for i := range 2 {
-		ns := g.namespaces[i]
+		ns := g.Namespaces[i]
 		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("new-%d", i)},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: nw.clusterRoles[len(nw.clusterRoles)-1-i].Name}, Subjects: g.subjects(ns)}
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: nw.clusterRoles[len(nw.clusterRoles)-1-i].Name}, Subjects: g.Subjects(ns)}
 		nw.roleBindings = append(nw.roleBindings, rb)
 		apply = append(apply, func() error { _, err := rbac.RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); return err })
 	}
@@ -253,19 +235,19 @@ func diffQuestions(g *parityGen, oldModel, newModel *rbacsim.Model, changed map[
 		if len(r.Resources) == 0 {
 			return
 		}
-		if v := g.pick(r.Verbs); v != "*" {
+		if v := g.Pick(r.Verbs); v != "*" {
 			a.Verb = v
 		}
-		if gr := g.pick(r.APIGroups); gr != "*" {
+		if gr := g.Pick(r.APIGroups); gr != "*" {
 			a.APIGroup = gr
 		}
-		res, sub, _ := strings.Cut(g.pick(r.Resources), "/")
+		res, sub, _ := strings.Cut(g.Pick(r.Resources), "/")
 		if res != "*" {
 			a.Resource = res
 		}
 		a.Subresource = sub
 		if len(r.ResourceNames) > 0 {
-			a.Name = g.pick(r.ResourceNames)
+			a.Name = g.Pick(r.ResourceNames)
 		}
 	}
 	seen := map[rbacsim.Subject]bool{}
@@ -281,21 +263,21 @@ func diffQuestions(g *parityGen, oldModel, newModel *rbacsim.Model, changed map[
 				n = 600
 			}
 			for range n {
-				a := authorizer.AttributesRecord{Verb: g.pick(parityVerbs), ResourceRequest: true, APIGroup: g.pick(parityGroups),
-					Resource: g.pick(parityPlain), Namespace: g.pick(append([]string{"", "elsewhere"}, g.namespaces...))}
-				if g.r.IntN(3) == 0 {
-					a.Subresource = g.pick(paritySubs)
+				a := authorizer.AttributesRecord{Verb: g.Pick(parityVerbs), ResourceRequest: true, APIGroup: g.Pick(parityGroups),
+					Resource: g.Pick(parityPlain), Namespace: g.Pick(append([]string{"", "elsewhere"}, g.Namespaces...))}
+				if g.Rand.IntN(3) == 0 {
+					a.Subresource = g.Pick(paritySubs)
 				}
-				if g.r.IntN(2) == 0 {
-					a.Name = g.pick(parityNames)
+				if g.Rand.IntN(2) == 0 {
+					a.Name = g.Pick(parityNames)
 				}
-				if len(rules) > 0 && g.r.IntN(3) > 0 {
-					aim(&a, rules[g.r.IntN(len(rules))])
+				if len(rules) > 0 && g.Rand.IntN(3) > 0 {
+					aim(&a, rules[g.Rand.IntN(len(rules))])
 				}
 				out = append(out, diffQuestion{s, a})
 			}
 			for _, p := range parityPaths {
-				out = append(out, diffQuestion{s, authorizer.AttributesRecord{Verb: g.pick(parityURLVerbs), Path: p}})
+				out = append(out, diffQuestion{s, authorizer.AttributesRecord{Verb: g.Pick(parityURLVerbs), Path: p}})
 			}
 		}
 	}

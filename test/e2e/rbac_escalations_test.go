@@ -7,15 +7,12 @@ import (
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
-	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
 // escalationFixture grants the hops that random objects seldom reach: a binder that may create
@@ -43,33 +40,18 @@ var escalationFixture = &parityObjects{
 // (SubjectAccessReview), and a bind hop's binding is accepted from the subject, impersonated, by a
 // server-side dry-run create, past the API server's escalation check.
 func TestRBACEscalationHops(t *testing.T) {
-	env := controlplane.Start(t)
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-	g := newParityGen(*paritySeed + 1)
-	objs := g.objects()
-	for _, ns := range g.namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, objs)
+	w := startRBACWorld(t, *paritySeed+1)
+	env, cs, objs := w.env, w.cs, w.objs
 	createRBAC(t, cs, escalationFixture)
 	parsed, err := rbacsim.Parse("objects.yaml", append(objs.yaml(t), escalationFixture.yaml(t)...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
-	all.Append(bootstrap)
+	all.Append(w.bootstrap)
 	all.Append(parsed)
 	model := rbacsim.NewModel(all)
-	waitAggregated(t, cs, model)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, model)
 
 	workloads := &rbacsim.Workloads{Pods: []rbacsim.PodRef{{Namespace: "ns-a", Name: "web", Node: "node-1", ServiceAccount: "sa2"}},
 		TokenSecrets: []rbacsim.TokenSecret{{Namespace: "ns-b", Name: "sa1-token", ServiceAccount: "sa1"}}}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,11 +75,7 @@ func TestRBACListParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	g0 := newParityGen(0)
-	for _, ns := range g0.namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createNamespaces(t, cs, g0.Namespaces)
 	var verdict string
 	select {
 	case verdict = <-built:
@@ -207,13 +202,13 @@ func (q listQuestion) args() []string {
 func (g *parityGen) listQuestions(n int) []listQuestion {
 	out := make([]listQuestion, 0, n)
 	for range n {
-		q := listQuestion{user: g.pick(parityUsers), ns: g.pick(append(g.namespaces, g.namespaces[0], "ns-d", "default"))}
-		switch g.r.IntN(6) {
+		q := listQuestion{user: g.Pick(parityUsers), ns: g.Pick(append(g.Namespaces, g.Namespaces[0], "ns-d", "default"))}
+		switch g.Rand.IntN(6) {
 		case 0, 1, 2:
 		case 3, 4:
-			q.groups = g.some(paritySubjGroups[:7], 2, 0)
+			q.groups = g.Some(paritySubjGroups[:7], 2, 0)
 		case 5:
-			q.groups = []string{g.pick(paritySubjGroups[:3]), "system:masters"}
+			q.groups = []string{g.Pick(paritySubjGroups[:3]), "system:masters"}
 		}
 		out = append(out, q)
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -22,9 +21,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/fixtures"
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
-	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
 var (
@@ -38,25 +36,8 @@ var (
 // cluster's bootstrap policy), answers every one the same way.
 func TestRBACParity(t *testing.T) {
 	start := time.Now()
-	env := controlplane.Start(t)
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-
-	// The bootstrap policy, as the cluster holds it before anything is added.
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-
-	g := newParityGen(*paritySeed)
-	objs := g.objects()
-	for _, ns := range g.namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, objs)
+	w := startRBACWorld(t, *paritySeed)
+	ctx, cs, g, objs := t.Context(), w.cs, w.gen, w.objs
 	manifests := objs.yaml(t)
 
 	parsed, err := rbacsim.Parse("parity.yaml", manifests)
@@ -64,15 +45,14 @@ func TestRBACParity(t *testing.T) {
 		t.Fatalf("rbacsim refuses objects the API server accepted: %v", err)
 	}
 	all := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
-	all.Append(bootstrap)
+	all.Append(w.bootstrap)
 	all.Append(parsed)
 	model := rbacsim.NewModel(all)
 	for _, n := range model.Notes() {
 		t.Logf("note: %s", n)
 	}
 
-	waitAggregated(t, cs, model)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, model)
 	setup := time.Since(start)
 
 	questions := g.questions(*parityQuestions)
@@ -184,11 +164,11 @@ func createRBAC(t *testing.T, cs kubernetes.Interface, o *parityObjects) {
 	}
 }
 
-// parityGen draws objects and questions from small pools, so that they meet often.
+// parityGen draws objects and questions from small pools, so that they meet often; its rules and
+// subjects are fixtures.RBAC's, as rbacsim's own differential tests draw them.
 type parityGen struct {
-	r          *rand.Rand
-	namespaces []string
-	objs       *parityObjects
+	*fixtures.RBAC
+	objs *parityObjects
 	// aggregated is the number of aggregating ClusterRoles, agg-0 ... agg-N-1; agg-i selects the
 	// labels up-i, and roles may carry up-j only for j > i of an aggregating role, so that
 	// aggregation is a DAG, as it must be for a controller to converge.
@@ -196,7 +176,7 @@ type parityGen struct {
 }
 
 func newParityGen(seed uint64) *parityGen {
-	return &parityGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), namespaces: []string{"ns-a", "ns-b", "ns-c"}, aggregated: 6}
+	return &parityGen{RBAC: &fixtures.RBAC{Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), RBACPools: parityPools, Star: 10, MaxRules: 4, MaxSubjects: 3}, aggregated: 6}
 }
 
 var (
@@ -213,58 +193,27 @@ var (
 	paritySubjGroups = []string{"dev", "ops", "qa", "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:ns-a", "system:masters"}
 	paritySAs        = []string{"sa1", "sa2", "default"}
 	parityBootstrap  = []string{"view", "edit", "admin", "cluster-admin", "system:discovery", "system:basic-user"}
+	// The bindings' subjects: the first eight users and seven groups; the questions ask of all.
+	parityPools = fixtures.RBACPools{
+		Verbs: parityVerbs, URLVerbs: parityURLVerbs, APIGroups: parityGroups, Resources: parityResources,
+		ResourceNames: parityNames, NonResourceURLs: parityURLs,
+		Users: parityUsers[:8:8], Groups: paritySubjGroups[:7:7], ServiceAccounts: paritySAs, Namespaces: []string{"ns-a", "ns-b", "ns-c"},
+	}
 )
-
-func (g *parityGen) pick(list []string) string { return list[g.r.IntN(len(list))] }
-
-// some draws 1..max distinct items of list, with "*" added with probability 1/star (never when star is 0).
-func (g *parityGen) some(list []string, max, star int) []string {
-	n := 1 + g.r.IntN(max)
-	var out []string
-	for len(out) < n {
-		if v := g.pick(list); !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	if star > 0 && g.r.IntN(star) == 0 {
-		out = append(out, "*")
-	}
-	return out
-}
-
-func (g *parityGen) rule(namespaced bool) rbacv1.PolicyRule {
-	if !namespaced && g.r.IntN(5) == 0 {
-		return rbacv1.PolicyRule{Verbs: g.some(parityURLVerbs, 2, 8), NonResourceURLs: g.some(parityURLs, 2, 0)}
-	}
-	rule := rbacv1.PolicyRule{Verbs: g.some(parityVerbs, 3, 10), APIGroups: g.some(parityGroups, 2, 8), Resources: g.some(parityResources, 3, 10)}
-	if g.r.IntN(4) == 0 {
-		rule.ResourceNames = g.some(parityNames, 2, 0)
-	}
-	return rule
-}
-
-func (g *parityGen) rules(namespaced bool) []rbacv1.PolicyRule {
-	n := 1 + g.r.IntN(4)
-	out := make([]rbacv1.PolicyRule, n)
-	for i := range out {
-		out[i] = g.rule(namespaced)
-	}
-	return out
-}
 
 // labels for a plain ClusterRole: maybe a tier, maybe some up-i, maybe a bootstrap aggregation label.
 func (g *parityGen) labels(above int) map[string]string {
 	l := map[string]string{}
-	if g.r.IntN(2) == 0 {
-		l["parity.test/tier"] = g.pick([]string{"view", "edit", "ops"})
+	if g.Rand.IntN(2) == 0 {
+		l["parity.test/tier"] = g.Pick([]string{"view", "edit", "ops"})
 	}
 	for i := above; i < g.aggregated; i++ {
-		if g.r.IntN(4) == 0 {
+		if g.Rand.IntN(4) == 0 {
 			l[fmt.Sprintf("parity.test/up-%d", i)] = "true"
 		}
 	}
-	if g.r.IntN(12) == 0 {
-		l["rbac.authorization.k8s.io/aggregate-to-"+g.pick([]string{"view", "edit", "admin"})] = "true"
+	if g.Rand.IntN(12) == 0 {
+		l["rbac.authorization.k8s.io/aggregate-to-"+g.Pick([]string{"view", "edit", "admin"})] = "true"
 	}
 	if len(l) == 0 {
 		return nil
@@ -273,34 +222,14 @@ func (g *parityGen) labels(above int) map[string]string {
 }
 
 func (g *parityGen) selector(i int) metav1.LabelSelector {
-	switch g.r.IntN(4) {
+	switch g.Rand.IntN(4) {
 	case 0:
-		return metav1.LabelSelector{MatchLabels: map[string]string{"parity.test/tier": g.pick([]string{"view", "edit", "ops"})}}
+		return metav1.LabelSelector{MatchLabels: map[string]string{"parity.test/tier": g.Pick([]string{"view", "edit", "ops"})}}
 	case 1:
 		return metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "parity.test/tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"view", "edit"}}}}
 	default:
 		return metav1.LabelSelector{MatchLabels: map[string]string{fmt.Sprintf("parity.test/up-%d", i): "true"}}
 	}
-}
-
-func (g *parityGen) subjects(namespace string) []rbacv1.Subject {
-	n := 1 + g.r.IntN(3)
-	out := make([]rbacv1.Subject, 0, n)
-	for range n {
-		switch g.r.IntN(3) {
-		case 0:
-			out = append(out, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: g.pick(parityUsers[:8])})
-		case 1:
-			out = append(out, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g.pick(paritySubjGroups[:7])})
-		default:
-			ns := g.pick(g.namespaces)
-			if namespace != "" && g.r.IntN(2) == 0 {
-				ns = "" // the RoleBinding's own namespace
-			}
-			out = append(out, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: g.pick(paritySAs)})
-		}
-	}
-	return out
 }
 
 func (g *parityGen) objects() *parityObjects {
@@ -309,16 +238,16 @@ func (g *parityGen) objects() *parityObjects {
 	for i := range g.aggregated {
 		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("agg-%d", i), Labels: map[string]string{}}}
 		for j := i + 1; j < g.aggregated; j++ {
-			if g.r.IntN(3) == 0 {
+			if g.Rand.IntN(3) == 0 {
 				cr.Labels[fmt.Sprintf("parity.test/up-%d", j)] = "true"
 			}
 		}
 		cr.AggregationRule = &rbacv1.AggregationRule{}
-		for range 1 + g.r.IntN(2) {
+		for range 1 + g.Rand.IntN(2) {
 			cr.AggregationRule.ClusterRoleSelectors = append(cr.AggregationRule.ClusterRoleSelectors, g.selector(i))
 		}
-		if g.r.IntN(3) == 0 {
-			cr.Rules = g.rules(false) // written rules, which aggregation replaces
+		if g.Rand.IntN(3) == 0 {
+			cr.Rules = g.Rules(false) // written rules, which aggregation replaces
 		}
 		o.clusterRoles = append(o.clusterRoles, cr)
 	}
@@ -331,23 +260,23 @@ func (g *parityGen) objects() *parityObjects {
 	for i := range 34 {
 		o.clusterRoles = append(o.clusterRoles, &rbacv1.ClusterRole{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cr-%d", i), Labels: g.labels(0)},
-			Rules:      g.rules(false),
+			Rules:      g.Rules(false),
 		})
 	}
-	for _, ns := range g.namespaces {
+	for _, ns := range g.Namespaces {
 		for i := range 6 {
-			o.roles = append(o.roles, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("role-%d", i)}, Rules: g.rules(true)})
+			o.roles = append(o.roles, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("role-%d", i)}, Rules: g.Rules(true)})
 		}
 	}
 	clusterRef := func() rbacv1.RoleRef {
 		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole"}
-		switch n := g.r.IntN(20); {
+		switch n := g.Rand.IntN(20); {
 		case n == 0:
 			ref.Name = "missing"
 		case n < 4:
-			ref.Name = g.pick(parityBootstrap)
+			ref.Name = g.Pick(parityBootstrap)
 		default:
-			ref.Name = o.clusterRoles[g.r.IntN(len(o.clusterRoles))].Name
+			ref.Name = o.clusterRoles[g.Rand.IntN(len(o.clusterRoles))].Name
 		}
 		return ref
 	}
@@ -355,19 +284,19 @@ func (g *parityGen) objects() *parityObjects {
 		o.clusterRoleBindings = append(o.clusterRoleBindings, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("crb-%d", i)},
 			RoleRef:    clusterRef(),
-			Subjects:   g.subjects(""),
+			Subjects:   g.Subjects(""),
 		})
 	}
-	for _, ns := range g.namespaces {
+	for _, ns := range g.Namespaces {
 		for i := range 16 {
 			ref := clusterRef()
-			if n := g.r.IntN(10); n < 6 {
-				ref = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: fmt.Sprintf("role-%d", g.r.IntN(7))} // role-6 is missing
+			if n := g.Rand.IntN(10); n < 6 {
+				ref = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: fmt.Sprintf("role-%d", g.Rand.IntN(7))} // role-6 is missing
 			}
 			o.roleBindings = append(o.roleBindings, &rbacv1.RoleBinding{
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("rb-%d", i)},
 				RoleRef:    ref,
-				Subjects:   g.subjects(ns),
+				Subjects:   g.Subjects(ns),
 			})
 		}
 	}
@@ -418,21 +347,21 @@ func (q parityQuestion) review() *authorizationv1.SubjectAccessReview {
 // --as-group), a raw set as an authenticator might send, none, or with system:masters.
 func (g *parityGen) groupsFor(name string, need string) []string {
 	var groups []string
-	switch g.r.IntN(6) {
+	switch g.Rand.IntN(6) {
 	case 0, 1:
 		u, _ := rbacsim.Impersonate(name, nil)
 		groups = u.GetGroups()
 	case 2:
-		u, _ := rbacsim.Impersonate(name, g.some(paritySubjGroups[:7], 2, 0))
+		u, _ := rbacsim.Impersonate(name, g.Some(paritySubjGroups[:7], 2, 0))
 		groups = u.GetGroups()
 	case 3:
-		if g.r.IntN(2) == 0 {
-			groups = g.some(paritySubjGroups[:7], 3, 0)
+		if g.Rand.IntN(2) == 0 {
+			groups = g.Some(paritySubjGroups[:7], 3, 0)
 		}
 	case 4:
-		groups = g.some(paritySubjGroups[:3], 2, 0)
+		groups = g.Some(paritySubjGroups[:3], 2, 0)
 	case 5:
-		if g.r.IntN(4) == 0 {
+		if g.Rand.IntN(4) == 0 {
 			groups = []string{"dev", "system:masters"}
 		}
 	}
@@ -448,11 +377,11 @@ func (g *parityGen) questions(n int) []parityQuestion {
 	out := make([]parityQuestion, 0, n)
 	for len(out) < n {
 		var q parityQuestion
-		if g.r.IntN(2) == 0 {
+		if g.Rand.IntN(2) == 0 {
 			q = g.randomQuestion()
 		} else {
 			q = g.aimedQuestion()
-			if g.r.IntN(2) == 0 {
+			if g.Rand.IntN(2) == 0 {
 				g.perturb(&q)
 			}
 		}
@@ -462,23 +391,23 @@ func (g *parityGen) questions(n int) []parityQuestion {
 }
 
 func (g *parityGen) randomQuestion() parityQuestion {
-	q := parityQuestion{user: g.pick(parityUsers)}
+	q := parityQuestion{user: g.Pick(parityUsers)}
 	q.groups = g.groupsFor(q.user, "")
-	if g.r.IntN(5) == 0 {
-		q.verb, q.path = g.pick(append(parityURLVerbs, "*")), g.pick(parityPaths)
+	if g.Rand.IntN(5) == 0 {
+		q.verb, q.path = g.Pick(append(parityURLVerbs, "*")), g.Pick(parityPaths)
 		return q
 	}
 	q.resource = true
-	q.verb = g.pick(append(parityVerbs, "*"))
-	q.group = g.pick(append(parityGroups, "*"))
-	q.res = g.pick(append(parityPlain, "*"))
-	if g.r.IntN(3) == 0 {
-		q.sub = g.pick(paritySubs)
+	q.verb = g.Pick(append(parityVerbs, "*"))
+	q.group = g.Pick(append(parityGroups, "*"))
+	q.res = g.Pick(append(parityPlain, "*"))
+	if g.Rand.IntN(3) == 0 {
+		q.sub = g.Pick(paritySubs)
 	}
-	if g.r.IntN(2) == 0 {
-		q.name = g.pick(append(parityNames, "other"))
+	if g.Rand.IntN(2) == 0 {
+		q.name = g.Pick(append(parityNames, "other"))
 	}
-	q.ns = g.pick(append(g.namespaces, "", "ns-d"))
+	q.ns = g.Pick(append(g.Namespaces, "", "ns-d"))
 	return q
 }
 
@@ -488,9 +417,9 @@ func (g *parityGen) aimedQuestion() parityQuestion {
 	var subjects []rbacv1.Subject
 	var ref rbacv1.RoleRef
 	ns := ""
-	if k := g.r.IntN(len(o.clusterRoleBindings) + len(o.roleBindings)); k < len(o.clusterRoleBindings) {
+	if k := g.Rand.IntN(len(o.clusterRoleBindings) + len(o.roleBindings)); k < len(o.clusterRoleBindings) {
 		subjects, ref = o.clusterRoleBindings[k].Subjects, o.clusterRoleBindings[k].RoleRef
-		ns = g.pick(append(g.namespaces, ""))
+		ns = g.Pick(append(g.Namespaces, ""))
 	} else {
 		b := o.roleBindings[k-len(o.clusterRoleBindings)]
 		subjects, ref, ns = b.Subjects, b.RoleRef, b.Namespace
@@ -512,18 +441,18 @@ func (g *parityGen) aimedQuestion() parityQuestion {
 	}
 	if len(rules) == 0 {
 		// An aggregated or bootstrap role: any rule of a plain ClusterRole will do.
-		rules = o.clusterRoles[g.aggregated+1+g.r.IntN(len(o.clusterRoles)-g.aggregated-1)].Rules
+		rules = o.clusterRoles[g.aggregated+1+g.Rand.IntN(len(o.clusterRoles)-g.aggregated-1)].Rules
 	}
-	rule := rules[g.r.IntN(len(rules))]
+	rule := rules[g.Rand.IntN(len(rules))]
 
 	var q parityQuestion
-	s := subjects[g.r.IntN(len(subjects))]
+	s := subjects[g.Rand.IntN(len(subjects))]
 	switch s.Kind {
 	case rbacv1.UserKind:
 		q.user = s.Name
 		q.groups = g.groupsFor(q.user, "")
 	case rbacv1.GroupKind:
-		q.user = g.pick(parityUsers)
+		q.user = g.Pick(parityUsers)
 		q.groups = g.groupsFor(q.user, s.Name)
 	default:
 		sns := s.Namespace
@@ -535,19 +464,19 @@ func (g *parityGen) aimedQuestion() parityQuestion {
 	}
 	concrete := func(v string, pool []string) string {
 		if v == "*" {
-			return g.pick(pool)
+			return g.Pick(pool)
 		}
 		return v
 	}
-	q.verb = concrete(g.pick(rule.Verbs), parityVerbs)
+	q.verb = concrete(g.Pick(rule.Verbs), parityVerbs)
 	if len(rule.NonResourceURLs) > 0 {
-		q.verb = concrete(g.pick(rule.Verbs), parityURLVerbs)
-		u := g.pick(rule.NonResourceURLs)
+		q.verb = concrete(g.Pick(rule.Verbs), parityURLVerbs)
+		u := g.Pick(rule.NonResourceURLs)
 		switch {
 		case u == "*":
-			q.path = g.pick(parityPaths)
+			q.path = g.Pick(parityPaths)
 		case strings.HasSuffix(u, "*"):
-			q.path = strings.TrimSuffix(u, "*") + g.pick([]string{"", "x", "a/b"})
+			q.path = strings.TrimSuffix(u, "*") + g.Pick([]string{"", "x", "a/b"})
 		default:
 			q.path = u
 		}
@@ -555,28 +484,28 @@ func (g *parityGen) aimedQuestion() parityQuestion {
 	}
 	q.resource = true
 	q.ns = ns
-	q.group = concrete(g.pick(rule.APIGroups), parityGroups)
-	res := g.pick(rule.Resources)
+	q.group = concrete(g.Pick(rule.APIGroups), parityGroups)
+	res := g.Pick(rule.Resources)
 	switch {
 	case res == "*":
-		q.res = g.pick(parityPlain)
-		if g.r.IntN(3) == 0 {
-			q.sub = g.pick(paritySubs)
+		q.res = g.Pick(parityPlain)
+		if g.Rand.IntN(3) == 0 {
+			q.sub = g.Pick(paritySubs)
 		}
 	case strings.HasPrefix(res, "*/"):
-		q.res, q.sub = g.pick(parityPlain), res[2:]
+		q.res, q.sub = g.Pick(parityPlain), res[2:]
 	case strings.Contains(res, "/"):
 		q.res, q.sub, _ = strings.Cut(res, "/")
-		if q.sub == "*" && g.r.IntN(2) == 0 {
-			q.sub = g.pick(paritySubs)
+		if q.sub == "*" && g.Rand.IntN(2) == 0 {
+			q.sub = g.Pick(paritySubs)
 		}
 	default:
 		q.res = res
 	}
 	if len(rule.ResourceNames) > 0 {
-		q.name = g.pick(rule.ResourceNames)
-	} else if g.r.IntN(2) == 0 {
-		q.name = g.pick(parityNames)
+		q.name = g.Pick(rule.ResourceNames)
+	} else if g.Rand.IntN(2) == 0 {
+		q.name = g.Pick(parityNames)
 	}
 	return q
 }
@@ -584,33 +513,33 @@ func (g *parityGen) aimedQuestion() parityQuestion {
 // perturb changes one field of a question.
 func (g *parityGen) perturb(q *parityQuestion) {
 	if !q.resource {
-		switch g.r.IntN(3) {
+		switch g.Rand.IntN(3) {
 		case 0:
-			q.verb = g.pick(parityURLVerbs)
+			q.verb = g.Pick(parityURLVerbs)
 		case 1:
-			q.path = g.pick(parityPaths)
+			q.path = g.Pick(parityPaths)
 		default:
 			q.path += "/more"
 		}
 		return
 	}
-	switch g.r.IntN(8) {
+	switch g.Rand.IntN(8) {
 	case 0:
-		q.verb = g.pick(parityVerbs)
+		q.verb = g.Pick(parityVerbs)
 	case 1:
-		q.group = g.pick(parityGroups)
+		q.group = g.Pick(parityGroups)
 	case 2:
-		q.res = g.pick(parityPlain)
+		q.res = g.Pick(parityPlain)
 	case 3:
-		q.sub = g.pick(append(paritySubs, ""))
+		q.sub = g.Pick(append(paritySubs, ""))
 	case 4:
-		q.name = g.pick(append(parityNames, "", "other"))
+		q.name = g.Pick(append(parityNames, "", "other"))
 	case 5:
-		q.ns = g.pick(append(g.namespaces, "", "ns-d"))
+		q.ns = g.Pick(append(g.Namespaces, "", "ns-d"))
 	case 6:
 		q.groups = g.groupsFor(q.user, "")
 	default:
-		q.user = g.pick(parityUsers)
+		q.user = g.Pick(parityUsers)
 	}
 }
 

@@ -16,15 +16,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 
 	"github.com/verdict-dev/verdict/rbacsim"
-	"github.com/verdict-dev/verdict/rbacsim/cluster"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 )
 
@@ -72,29 +69,12 @@ func TestRBACRequestAudit(t *testing.T) {
 	if err := os.WriteFile(policy, []byte(auditPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := controlplane.Start(t, controlplane.WithAPIServerFlags(map[string]string{
+	w := startRBACWorld(t, *requestSeed, controlplane.WithAPIServerFlags(map[string]string{
 		"audit-policy-file": policy, "audit-log-path": auditLog, "audit-log-mode": "blocking",
 	}))
-	ready := time.Now()
-	ctx := t.Context()
-	cs := fastClient(t, env.Config)
-	bootstrap, err := cluster.Read(ctx, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.StartAggregation(t)
-
-	g := newParityGen(*requestSeed)
-	objs := g.objects()
-	for _, ns := range g.namespaces {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	createRBAC(t, cs, objs)
+	ctx, env, ready, bootstrap, g, objs := t.Context(), w.env, w.started, w.bootstrap, w.gen, w.objs
 	model := modelOf(t, bootstrap, objs.yaml(t))
-	waitAggregated(t, cs, model)
-	waitAuthorizerSynced(t, cs)
+	w.synced(t, model)
 	setup := time.Since(start)
 
 	requests := newRequestGen(g).requests(*requestCount)
@@ -467,9 +447,9 @@ func (g *requestGen) requests(n int) []rawRequest {
 	for len(out) < n {
 		var r rawRequest
 		ok := false
-		if g.r.IntN(2) == 0 {
+		if g.Rand.IntN(2) == 0 {
 			q := g.aimedQuestion()
-			if g.r.IntN(3) == 0 {
+			if g.Rand.IntN(3) == 0 {
 				g.perturb(&q)
 			}
 			r, ok = g.fromQuestion(q)
@@ -497,10 +477,10 @@ func withQuery(target, q string) string {
 
 // asUser is a user and the groups it asks for by impersonation.
 func (g *requestGen) asUser(r *rawRequest) {
-	r.user = g.pick(parityUsers)
-	switch g.r.IntN(10) {
+	r.user = g.Pick(parityUsers)
+	switch g.Rand.IntN(10) {
 	case 0, 1, 2:
-		r.asGroups = g.some(paritySubjGroups[:7], 2, 0)
+		r.asGroups = g.Some(paritySubjGroups[:7], 2, 0)
 	case 3:
 		r.asGroups = []string{"system:masters"}
 	}
@@ -559,11 +539,11 @@ func (g *requestGen) fromQuestion(q parityQuestion) (rawRequest, bool) {
 		switch {
 		case q.sub != "":
 			return r, false
-		case named && g.r.IntN(2) == 0:
+		case named && g.Rand.IntN(2) == 0:
 			r.target = coll + "?watch=true&fieldSelector=metadata.name%3D" + q.name
 		case named:
 			r.target = strings.Replace(obj, "/v1/", "/v1/watch/", 1)
-		case g.r.IntN(2) == 0:
+		case g.Rand.IntN(2) == 0:
 			r.target = strings.Replace(coll, "/v1/", "/v1/watch/", 1)
 		}
 	case "create":
@@ -592,56 +572,56 @@ func (g *requestGen) fromQuestion(q parityQuestion) (rawRequest, bool) {
 
 // randomRequest is a request in one of the API server's URL forms, at random.
 func (g *requestGen) randomRequest() rawRequest {
-	r := rawRequest{method: g.pick(reqMethods)}
+	r := rawRequest{method: g.Pick(reqMethods)}
 	g.asUser(&r)
-	group := g.pick(reqGroups)
+	group := g.Pick(reqGroups)
 	prefix := "/api/v1"
 	if group != "" {
 		prefix = "/apis/" + group + "/v1"
 	}
-	res := g.pick(reqResources[group])
+	res := g.Pick(reqResources[group])
 	ns := ""
-	if res != "nodes" && res != "clusterroles" && g.r.IntN(4) != 0 {
-		ns = g.pick(append(g.namespaces, "ns-d"))
+	if res != "nodes" && res != "clusterroles" && g.Rand.IntN(4) != 0 {
+		ns = g.Pick(append(g.Namespaces, "ns-d"))
 	}
 	scope := ""
 	if ns != "" {
 		scope = "/namespaces/" + ns
 	}
-	name := g.pick(append(parityNames, "other"))
-	switch g.r.IntN(14) {
+	name := g.Pick(append(parityNames, "other"))
+	switch g.Rand.IntN(14) {
 	case 0, 1, 2: // a collection
-		r.target = prefix + scope + "/" + res + g.pick([]string{"", "", "?watch=1", "?watch=true", "?watch=false", "?watch=0", "?limit=5",
+		r.target = prefix + scope + "/" + res + g.Pick([]string{"", "", "?watch=1", "?watch=true", "?watch=false", "?watch=0", "?limit=5",
 			"?fieldSelector=metadata.name%3D" + name, "?fieldSelector=metadata.name%3D" + name + "&watch=1", "?labelSelector=a%3Db",
 			"?fieldSelector=metadata.name!%3D" + name, "?fieldSelector=spec.nodeName%3Dn1,metadata.name%3D" + name, "?limit=x&watch=1", "?resourceVersion=0&watch=true"})
 	case 3, 4: // an object
 		r.target = prefix + scope + "/" + res + "/" + name
 	case 5, 6: // a subresource
-		r.target = prefix + scope + "/" + res + "/" + name + "/" + g.pick(reqSubs)
-		if strings.HasSuffix(r.target, "/proxy") && g.r.IntN(2) == 0 {
+		r.target = prefix + scope + "/" + res + "/" + name + "/" + g.Pick(reqSubs)
+		if strings.HasSuffix(r.target, "/proxy") && g.Rand.IntN(2) == 0 {
 			r.target += "/some/path"
 		}
 	case 7: // the legacy watch prefix
 		r.target = prefix + "/watch" + scope + "/" + res
-		if g.r.IntN(2) == 0 {
+		if g.Rand.IntN(2) == 0 {
 			r.target += "/" + name
 		}
 	case 8: // the legacy proxy prefix
 		r.target = prefix + "/proxy" + scope + "/" + res + "/" + name
-		if g.r.IntN(2) == 0 {
+		if g.Rand.IntN(2) == 0 {
 			r.target += "/some/path"
 		}
 	case 9: // namespaces
-		r.target = "/api/v1/namespaces" + g.pick([]string{"", "/" + g.pick(g.namespaces), "/ns-a/status", "/ns-b/finalize", "/ns-d"})
+		r.target = "/api/v1/namespaces" + g.Pick([]string{"", "/" + g.Pick(g.Namespaces), "/ns-a/status", "/ns-b/finalize", "/ns-d"})
 	case 10, 11: // a non-resource URL
-		r.target = g.pick(reqURLPaths)
+		r.target = g.Pick(reqURLPaths)
 		if r.method == "OPTIONS" || r.method == "PATCH" {
 			r.method = "GET"
 		}
 	case 12: // a URL the API server cannot resolve (it answers 500)
-		r.method, r.target = "GET", g.pick([]string{"/api/v1/watch", "/apis/apps/v1/proxy", "/api/v1/proxy"})
+		r.method, r.target = "GET", g.Pick([]string{"/api/v1/watch", "/apis/apps/v1/proxy", "/api/v1/proxy"})
 	default: // cluster-wide
-		r.target = prefix + "/" + res + g.pick([]string{"", "?watch=1", "/" + name})
+		r.target = prefix + "/" + res + g.Pick([]string{"", "?watch=1", "/" + name})
 	}
 	return r
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -38,19 +37,9 @@ func TestBuiltinResources(t *testing.T) {
 	}
 	resources := stableDiscovery(t, env.Clientset.Discovery())
 	got := builtinResourcesJSON(t, resources)
-	if *dumpResources != "" {
-		if err := os.WriteFile(*dumpResources, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s: %d resources", *dumpResources, len(resources))
+	if dumpOrCompare(t, *dumpResources, resourcesFile, got, "the discovery of kube-apiserver "+wantServerVersion, "make resources") {
+		t.Logf("%d resources", len(resources))
 		return
-	}
-	want, err := os.ReadFile(resourcesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not the discovery of kube-apiserver %s: run make resources\n%s", resourcesFile, wantServerVersion, lineDiff(string(want), string(got)))
 	}
 	if embedded := manifest.BuiltinAPIResources(); !reflect.DeepEqual(embedded, resources) {
 		t.Errorf("manifest.BuiltinAPIResources() is not the table in %s (rebuild the test binary?)", resourcesFile)

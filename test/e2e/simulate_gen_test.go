@@ -113,7 +113,7 @@ func (g *simGen) session(k int) *simSession {
 	case n < 6:
 		s.user, s.groups = "erin", []string{"dev"}
 	default:
-		s.user = g.parity.pick(parityUsers[:8])
+		s.user = g.parity.Pick(parityUsers[:8])
 	}
 	s.serverSide = g.r.IntN(4) == 0
 	var created []string // namespaces of this session
@@ -138,7 +138,7 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 		*created = append(*created, nsName)
 		obj = map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": meta("", nsName, g.podSecurityLabels())}
 	case n < 28:
-		data := map[string]any{"color": g.parity.pick([]string{"red", "blue"})}
+		data := map[string]any{"color": g.parity.Pick([]string{"red", "blue"})}
 		if g.r.IntN(5) == 0 {
 			data["forbidden"] = "yes"
 		}
@@ -153,13 +153,13 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 			"replicas": int64(1 + g.r.IntN(5)), "selector": map[string]any{"matchLabels": labels},
 			"template": map[string]any{"metadata": map[string]any{"labels": labels}, "spec": g.podSpec()}}}
 	case n < 72:
-		obj = rbacObject("Role", meta(ns, name("role"), nil), map[string]any{"rules": g.parity.rules(true)})
+		obj = rbacObject("Role", meta(ns, name("role"), nil), map[string]any{"rules": g.parity.Rules(true)})
 	case n < 84:
-		obj = rbacObject("RoleBinding", meta(ns, name("rb"), nil), map[string]any{"roleRef": g.roleRef(true), "subjects": g.parity.subjects(ns)})
+		obj = rbacObject("RoleBinding", meta(ns, name("rb"), nil), map[string]any{"roleRef": g.roleRef(true), "subjects": g.parity.Subjects(ns)})
 	case n < 89:
-		obj = rbacObject("ClusterRole", meta("", name("cr"), nil), map[string]any{"rules": g.parity.rules(true)})
+		obj = rbacObject("ClusterRole", meta("", name("cr"), nil), map[string]any{"rules": g.parity.Rules(true)})
 	case n < 94:
-		obj = rbacObject("ClusterRoleBinding", meta("", name("crb"), nil), map[string]any{"roleRef": g.roleRef(false), "subjects": g.parity.subjects("")})
+		obj = rbacObject("ClusterRoleBinding", meta("", name("crb"), nil), map[string]any{"roleRef": g.roleRef(false), "subjects": g.parity.Subjects("")})
 	default:
 		// A server-side apply of an object that exists is approximated by simulate (it does not
 		// track managed fields, see serverside.go), so server-side sessions apply each object once.
@@ -180,7 +180,7 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 func (g *simGen) namespace(created []string) string {
 	switch n := g.r.IntN(10); {
 	case n < 5:
-		return g.parity.pick(g.parity.namespaces)
+		return g.parity.Pick(g.parity.Namespaces)
 	case n < 7 && len(created) > 0:
 		return created[g.r.IntN(len(created))]
 	case n < 8:
@@ -200,7 +200,7 @@ func (g *simGen) podSpec() map[string]any {
 	}
 	c := map[string]any{"name": "c", "image": image}
 	if g.r.IntN(5) == 0 {
-		memory := g.parity.pick([]string{"512Mi", "2Gi"}) // within and above ns-b's LimitRange maximum
+		memory := g.parity.Pick([]string{"512Mi", "2Gi"}) // within and above ns-b's LimitRange maximum
 		c["resources"] = map[string]any{"limits": map[string]any{"memory": memory}}
 	}
 	spec := map[string]any{"containers": []any{c}}
@@ -224,7 +224,7 @@ func (g *simGen) roleRef(namespaced bool) rbacv1.RoleRef {
 	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole"}
 	switch n := g.r.IntN(10); {
 	case n < 3:
-		ref.Name = g.parity.pick([]string{"view", "edit", "admin", "cluster-admin"})
+		ref.Name = g.parity.Pick([]string{"view", "edit", "admin", "cluster-admin"})
 	case n < 4:
 		ref.Name = "missing"
 	case n < 6 && namespaced:

@@ -355,7 +355,7 @@ func (g *simGen) world(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interf
 	for _, ns := range []string{"default", "kube-system", "kube-public"} {
 		createDefaultServiceAccount(t, cs, ns)
 	}
-	for _, ns := range g.parity.namespaces {
+	for _, ns := range g.parity.Namespaces {
 		obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: g.podSecurityLabels()}}
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -27,6 +26,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/policies/source"
@@ -44,28 +44,17 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	objects.apply(t, "gatekeeper-crd.yaml")
 
 	// verdict serve --kubeconfig F --sync networking.k8s.io/v1/Ingress -p policies/, on loopback.
-	dir := t.TempDir()
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	caBundle, _ := os.ReadFile(cert)
 	cfg, err := clientcmd.BuildConfigFromFlags("", env.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ingressKind := schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}
-	addr, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, HealthAddr: health, CertFile: cert, KeyFile: key, Log: logr.Discard(),
+	srv := serveVerdict(t, ctx, webhook.Options{
 		Policies: bundle.Options{Paths: []string{filepath.Join("testdata", "cluster", "policies")}},
 		Cluster:  &source.ClusterOptions{Config: cfg, Sync: []schema.GroupVersionKind{ingressKind}, Rediscover: time.Second},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
-	waitFor(t, "/readyz once the cache has synced", func() bool {
-		code, body := httpGet("http://" + health + "/readyz?verbose")
+	testkit.WaitFor(t, 30*time.Second, "/readyz once the cache has synced", func() bool {
+		code, body := httpGet("http://" + srv.health + "/readyz?verbose")
 		return code == http.StatusOK && strings.Contains(body, "[+]cluster-policies ok")
 	})
 
@@ -73,7 +62,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	if _, err := env.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	registerValidating(t, env.Clientset, ns, "https://"+addr+"/validate", caBundle)
+	registerValidating(t, env.Clientset, ns, "https://"+srv.addr+"/validate", srv.caBundle)
 	deployments := env.Clientset.AppsV1().Deployments(ns)
 	denial := func(labels map[string]string) string {
 		_, err := deployments.Create(ctx, deployment("probe", labels, 1), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
@@ -82,7 +71,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 		}
 		return err.Error()
 	}
-	waitFor(t, "the webhook to judge requests with the policy files", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the webhook to judge requests with the policy files", func() bool {
 		return strings.Contains(denial(map[string]string{"frozen": "yes"}), "the namespace is frozen")
 	})
 
@@ -90,7 +79,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 		objects.apply(t, "team-label.yaml") // the template, and the constraint kind Gatekeeper would make
 		objects.apply(t, "team-label-constraint.yaml")
 		want := `admission webhook "validate.verdict.dev" denied the request: [deployments-need-a-team] Deployment probe needs a team label`
-		waitFor(t, "the constraint to be in force", func() bool { return strings.Contains(denial(nil), want) })
+		testkit.WaitFor(t, 30*time.Second, "the constraint to be in force", func() bool { return strings.Contains(denial(nil), want) })
 		if msg := denial(map[string]string{"team": "a"}); msg != "" {
 			t.Errorf("a Deployment with a team label: %s", msg)
 		}
@@ -105,7 +94,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 		objects.put(t, constraint)
-		waitFor(t, "the updated constraint", func() bool {
+		testkit.WaitFor(t, 30*time.Second, "the updated constraint", func() bool {
 			return strings.Contains(denial(map[string]string{"team": "a"}), "[deployments-need-a-team] Deployment probe needs a owner label")
 		})
 	})
@@ -113,7 +102,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	t.Run("a deleted constraint no longer judges", func(t *testing.T) {
 		constraint := objects.read(t, "team-label-constraint.yaml")[0]
 		objects.remove(t, constraint)
-		waitFor(t, "the constraint to be gone", func() bool { return denial(nil) == "" })
+		testkit.WaitFor(t, 30*time.Second, "the constraint to be gone", func() bool { return denial(nil) == "" })
 	})
 
 	t.Run("data.inventory comes from the cache of --sync kinds", func(t *testing.T) {
@@ -126,7 +115,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "[unique-ingress-host] ingress host conflicts with an existing ingress <shop.example.com>"
-		waitFor(t, "a second Ingress for the host to be denied", func() bool {
+		testkit.WaitFor(t, 30*time.Second, "a second Ingress for the host to be denied", func() bool {
 			_, err := ingresses.Create(ctx, ingress("second", "shop.example.com"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 			return err != nil && strings.Contains(err.Error(), want)
 		})
@@ -138,7 +127,7 @@ func TestWebhookClusterPolicies(t *testing.T) {
 	t.Run("a ValidatingAdmissionPolicy in the cluster is in verdict's set", func(t *testing.T) {
 		before := srv.Policies().Current().Policies
 		objects.apply(t, "vap.yaml")
-		waitFor(t, "the policy in verdict's set", func() bool { return srv.Policies().Current().Policies == before+1 })
+		testkit.WaitFor(t, 30*time.Second, "the policy in verdict's set", func() bool { return srv.Policies().Current().Policies == before+1 })
 		if skipped := srv.Policies().Skipped(); len(skipped) != 0 {
 			t.Errorf("cluster policies left out: %q", skipped)
 		}
@@ -163,15 +152,15 @@ func TestWebhookClusterPolicies(t *testing.T) {
 		}
 		objects.apply(t, "params.yaml")
 		want := "replicas must be at most 3"
-		waitFor(t, "verdict to judge with the ConfigMap's params", func() bool {
-			return slices.Contains(judge(t, srv, paramsNS, 5), want)
+		testkit.WaitFor(t, 30*time.Second, "verdict to judge with the ConfigMap's params", func() bool {
+			return slices.Contains(judge(t, srv.Server, paramsNS, 5), want)
 		})
 		limits.Data["max"] = "9"
 		if _, err := env.Clientset.CoreV1().ConfigMaps(paramsNS).Update(ctx, limits, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "verdict to judge with the changed params", func() bool { return len(judge(t, srv, paramsNS, 5)) == 0 })
-		if got := judge(t, srv, paramsNS, 10); !slices.Contains(got, "replicas must be at most 9") {
+		testkit.WaitFor(t, 30*time.Second, "verdict to judge with the changed params", func() bool { return len(judge(t, srv.Server, paramsNS, 5)) == 0 })
+		if got := judge(t, srv.Server, paramsNS, 10); !slices.Contains(got, "replicas must be at most 9") {
 			t.Errorf("10 replicas: findings %q", got)
 		}
 	})
@@ -299,7 +288,7 @@ func (a *applier) put(t *testing.T, objs ...*unstructured.Unstructured) {
 			t.Fatalf("applying %s %q: %v", obj.GetKind(), obj.GetName(), err)
 		}
 		if obj.GetKind() == "CustomResourceDefinition" {
-			waitFor(t, "CRD "+obj.GetName()+" to be established", func() bool {
+			testkit.WaitFor(t, 30*time.Second, "CRD "+obj.GetName()+" to be established", func() bool {
 				crd, err := res.Get(context.Background(), obj.GetName(), metav1.GetOptions{})
 				if err != nil {
 					return false

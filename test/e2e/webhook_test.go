@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/test/e2e/controlplane"
 	"github.com/verdict-dev/verdict/webhook"
@@ -59,20 +58,8 @@ func TestWebhook(t *testing.T) {
 	for _, f := range []string{"policies.yaml", "configmaps.rego"} {
 		copyFile(t, filepath.Join("testdata", "webhook", f), filepath.Join(policyDir, f))
 	}
-	cert, key, err := webhook.SelfSigned(filepath.Join(dir, "certs"), []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	caBundle, _ := os.ReadFile(cert)
-	addr := "127.0.0.1:" + freePort(t)
-	srv, err := webhook.New(webhook.Options{Addr: addr, CertFile: cert, KeyFile: key, Log: logr.Discard(),
-		Policies: bundle.Options{Paths: []string{policyDir}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runServer(t, ctx, srv)
-
-	register(t, env.Clientset, "https://"+addr, caBundle)
+	srv := serveVerdict(t, ctx, webhook.Options{Policies: bundle.Options{Paths: []string{policyDir}}})
+	register(t, env.Clientset, "https://"+srv.addr, srv.caBundle)
 
 	collected := &warnings{}
 	cfg := rest.CopyConfig(env.Config)
@@ -85,7 +72,7 @@ func TestWebhook(t *testing.T) {
 	deployments := client.AppsV1().Deployments(ns)
 
 	// The API server applies webhook configurations a moment after they are created.
-	waitFor(t, "the webhook to judge requests", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the webhook to judge requests", func() bool {
 		_, err := deployments.Create(ctx, deployment("probe", nil, 1), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		return err != nil && strings.Contains(err.Error(), "must have an owner label")
 	})
@@ -175,7 +162,7 @@ spec:
 		if err := os.Rename(tmp, filepath.Join(policyDir, "policies.yaml")); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the reload", func() bool { return srv.Policies().Generation() > gen })
+		testkit.WaitFor(t, 30*time.Second, "the reload", func() bool { return srv.Policies().Generation() > gen })
 		if _, err := deployments.Create(ctx, deployment("no-tier", map[string]string{"owner": "me"}, 1), metav1.CreateOptions{}); err == nil ||
 			!strings.Contains(err.Error(), "must have an owner label") {
 			t.Fatalf("after the reload a Deployment without tier: error = %v", err)
@@ -247,30 +234,33 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-func freePort(t *testing.T) string {
+// verdictServer is verdict serve on loopback, with a self-signed certificate for 127.0.0.1.
+type verdictServer struct {
+	*webhook.Server
+	addr, health string // of the webhooks and of the health probes
+	cert         string // the certificate file, which is its own CA
+	caBundle     []byte // the certificate, for a webhook configuration's caBundle
+}
+
+// serveVerdict runs verdict serve with opts (its addresses, certificate and log set here) until the
+// test ends, and fails the test if it stops with an error.
+func serveVerdict(t *testing.T, ctx context.Context, opts webhook.Options) *verdictServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cert, key, err := webhook.SelfSigned(filepath.Join(t.TempDir(), "certs"), []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
+	caBundle, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// runServer runs verdict serve until the test ends, and fails the test if it stops with an error.
-func runServer(t *testing.T, ctx context.Context, srv *webhook.Server) {
-	t.Helper()
+	v := &verdictServer{addr: testkit.FreeAddr(t), health: testkit.FreeAddr(t), cert: cert, caBundle: caBundle}
+	opts.Addr, opts.HealthAddr, opts.CertFile, opts.KeyFile, opts.Log = v.addr, v.health, cert, key, logr.Discard()
+	srv, err := webhook.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Server = srv
 	ctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -280,4 +270,5 @@ func runServer(t *testing.T, ctx context.Context, srv *webhook.Server) {
 			t.Errorf("verdict serve: %v", err)
 		}
 	})
+	return v
 }

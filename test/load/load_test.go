@@ -15,12 +15,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/webhook"
 )
 
@@ -233,19 +233,10 @@ func newClient(t *testing.T, certFile string) *http.Client {
 	}}
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 func startVerdict(t *testing.T, cert, key string, policies []string) string {
 	t.Helper()
-	addr := freeAddr(t)
-	args := []string{"serve", "--addr", addr, "--tls-cert", cert, "--tls-key", key, "--metrics-addr", "", "--health-addr", freeAddr(t)}
+	addr := testkit.FreeAddr(t)
+	args := []string{"serve", "--addr", addr, "--tls-cert", cert, "--tls-key", key, "--metrics-addr", "", "--health-addr", testkit.FreeAddr(t)}
 	for _, p := range policies {
 		args = append(args, "--policies", p)
 	}
@@ -254,7 +245,7 @@ func startVerdict(t *testing.T, cert, key string, policies []string) string {
 
 func startOPA(t *testing.T, cert, key, policy string) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	return startProcess(t, *opa, []string{"run", "--server", "--addr", addr, "--tls-cert-file", cert, "--tls-private-key-file", key,
 		"--log-level", "error", policy}, addr)
 }

@@ -1,7 +1,4 @@
-// Package golden compares test output with golden files, and rewrites them when the tests run with
-// -update. It is for tests only; it declares the one -update flag of every test binary that imports
-// it, so that packages do not each declare (or guard against declaring) their own.
-package golden
+package testkit
 
 import (
 	"flag"
@@ -12,11 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Update is the -update flag: rewrite the golden files instead of comparing with them.
+// Update is the -update flag: rewrite the golden files instead of comparing with them. It is declared
+// here once, so that packages do not each declare (or guard against declaring) their own.
 var Update = flag.Bool("update", false, "rewrite the golden files")
 
-// Assert fails t unless got equals the file at path; with -update it writes got there instead.
-func Assert(t testing.TB, path string, got []byte) {
+// Golden fails t unless got equals the file at path; with -update it writes got there instead.
+func Golden(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if *Update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
