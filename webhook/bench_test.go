@@ -33,7 +33,7 @@ func BenchmarkValidateHandler(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h := &Handler{Hook: Validating, Policies: fixedPolicies{bun}, Log: logr.Discard()}
+			h := &handler{Hook: validatingHook, Policies: fixedPolicies{bun}, Log: logr.Discard()}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

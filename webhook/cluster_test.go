@@ -22,8 +22,8 @@ func TestClusterUnreachableIsNotReady(t *testing.T) {
 			strings.Contains(body, "connection refused")
 	})
 	// Discovery was asked again, and more than one rebuild's time went by: still not ready.
-	attempts := r.srv.Cluster().Attempts()
-	testkit.WaitFor(t, 10*time.Second, "two more attempts to reach the cluster", func() bool { return r.srv.Cluster().Attempts() >= attempts+2 })
+	attempts := r.srv.clusterSource().Attempts()
+	testkit.WaitFor(t, 10*time.Second, "two more attempts to reach the cluster", func() bool { return r.srv.clusterSource().Attempts() >= attempts+2 })
 	if code, body := get(t, "http://"+r.health+"/readyz?verbose"); code != 500 || strings.Contains(body, "[+]cluster-policies ok") {
 		t.Errorf("/readyz with an API server that cannot be reached: %d\n%s", code, body)
 	}

@@ -21,43 +21,43 @@ import (
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
 
-// Policies gives the handler the policy set in force. It may change between requests.
-type Policies interface {
+// policySource gives the handler the policy set in force. It may change between requests.
+type policySource interface {
 	Current() *bundle.Bundle
 }
 
-// Hook says which admission a handler answers: the validating or the mutating webhook.
-type Hook string
+// hook says which admission a handler answers: the validating or the mutating webhook.
+type hook string
 
 // The two webhooks.
 const (
-	Validating Hook = "validate"
-	Mutating   Hook = "mutate"
+	validatingHook hook = "validate"
+	mutatingHook   hook = "mutate"
 )
 
 // deadlineMargin is kept between the end of an evaluation and the API server's timeout, so that a
 // slow policy gets an answer from verdict rather than a timeout from the API server.
 const deadlineMargin = 500 * time.Millisecond
 
-// Handler answers AdmissionReviews for one kind of admission.
-type Handler struct {
-	Hook     Hook
-	Policies Policies
+// handler answers AdmissionReviews for one kind of admission.
+type handler struct {
+	Hook     hook
+	Policies policySource
 	Log      logr.Logger
-	Metrics  *Metrics
+	Metrics  *metrics
 	// InFlight bounds the bodies of the requests answered at once; the handlers of a server share
 	// one. Nil sets no bound.
-	InFlight *InFlight
+	InFlight *inFlightBound
 	// ReadTimeout bounds the time from the start of a request to the end of its body;
-	// DefaultReadTimeout when zero.
+	// 10 s (defaultReadTimeout) when zero.
 	ReadTimeout time.Duration
 
-	maxBody int64 // MaxRequestBytes when zero; tests set less
+	maxBody int64 // maxRequestBytes when zero; tests set less
 }
 
-var _ http.Handler = (*Handler)(nil)
+var _ http.Handler = (*handler)(nil)
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var rv *review
 	defer func() {
@@ -92,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var resp admission.Response
 	var decision string
-	if h.Hook == Mutating {
+	if h.Hook == mutatingHook {
 		resp, decision = h.mutate(ctx, b, req, rv.Request)
 	} else {
 		resp, decision = h.validate(ctx, b, req)
@@ -111,15 +111,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // read reads the review of a request within the server's bounds: its headers are checked before
 // its body is read, its size is taken from the in-flight bound (released by the returned func, once
 // the answer is written), and its body must arrive within the read timeout.
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, start time.Time) (*review, func(), *requestError) {
+func (h *handler) read(w http.ResponseWriter, r *http.Request, start time.Time) (*review, func(), *requestError) {
 	// The deadline runs from the start of the request, not from each read: a body trickled one byte
 	// at a time would reset a per-read timeout forever. It is set before anything is refused, as
 	// net/http reads what is left of a refused body before it answers. ResponseController reaches
 	// the connection through controller-runtime's metrics wrapper; a ResponseRecorder has none.
 	rc := http.NewResponseController(w)
-	deadlineSet := rc.SetReadDeadline(start.Add(cmp.Or(h.ReadTimeout, DefaultReadTimeout))) == nil
+	deadlineSet := rc.SetReadDeadline(start.Add(cmp.Or(h.ReadTimeout, defaultReadTimeout))) == nil
 	noop := func() {}
-	max := cmp.Or(h.maxBody, MaxRequestBytes)
+	max := cmp.Or(h.maxBody, maxRequestBytes)
 	if rerr := checkHeaders(r, max); rerr != nil {
 		return nil, noop, rerr
 	}
@@ -146,12 +146,12 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, start time.Time) 
 }
 
 // evaluationTimeout is the API server's timeout (it calls webhooks with ?timeout=Ns), at most
-// MaxTimeout, less a margin.
+// maxTimeout, less a margin.
 func evaluationTimeout(r *http.Request) time.Duration {
 	timeout := policies.DefaultTimeout
 	if t := r.URL.Query().Get("timeout"); t != "" {
 		if d, err := time.ParseDuration(t); err == nil && d > 0 {
-			timeout = min(d, MaxTimeout)
+			timeout = min(d, maxTimeout)
 		}
 	}
 	if timeout > 2*deadlineMargin {
@@ -160,7 +160,7 @@ func evaluationTimeout(r *http.Request) time.Duration {
 	return timeout / 2
 }
 
-func (h *Handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.Request) (admission.Response, string) {
+func (h *handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.Request) (admission.Response, string) {
 	out := b.Validate(ctx, req)
 	h.Metrics.findings(out.Findings)
 	if len(out.Errors) > 0 {
@@ -179,7 +179,7 @@ func (h *Handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.
 	return resp, decision
 }
 
-func (h *Handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request, ar *admissionv1.AdmissionRequest) (admission.Response, string) {
+func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request, ar *admissionv1.AdmissionRequest) (admission.Response, string) {
 	m := b.Mutate(ctx, req)
 	h.Metrics.findings(m.Findings)
 	if len(m.Errors) > 0 {
@@ -238,7 +238,7 @@ func errored(errs []error) admission.Response {
 	return resp
 }
 
-func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, start time.Time) {
+func (h *handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, start time.Time) {
 	decision := "bad_request"
 	switch {
 	case rerr.status == http.StatusTooManyRequests:
@@ -266,7 +266,7 @@ func (h *Handler) fail(w http.ResponseWriter, rv *review, rerr *requestError, st
 
 // panicked answers a request whose handling panicked as one that could not be judged: denied, with
 // code 500. A bug in verdict or in an engine must not let a request through, nor take the server down.
-func (h *Handler) panicked(w http.ResponseWriter, rv *review, p any, start time.Time) {
+func (h *handler) panicked(w http.ResponseWriter, rv *review, p any, start time.Time) {
 	h.Log.Error(fmt.Errorf("panic: %v", p), "answering an admission request", "webhook", string(h.Hook), "stack", string(debug.Stack()))
 	h.Metrics.panicked(h.Hook)
 	h.fail(w, rv, &requestError{status: http.StatusInternalServerError, err: errors.New("verdict failed to judge the request (an internal error); it is denied")}, start)

@@ -95,7 +95,7 @@ func TestReviews(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000)
 	tests := []struct {
 		name        string         // of the response, testdata/responses/NAME.json
-		hook        Hook           // Validating unless set
+		hook        hook           // Validating unless set
 		policies    *bundle.Bundle // the set in force: loaded unless noSet
 		noSet       bool           // no set is in force yet
 		request     string         // a file in testdata/requests, or
@@ -110,8 +110,8 @@ func TestReviews(t *testing.T) {
 		{name: "v1beta1-is-answered-in-v1beta1", request: "create-9-v1beta1.json", status: 200},
 		{name: "delete-carries-only-the-old-object", request: "delete.json", status: 200},
 		{name: "audit-annotations", request: "create-2.json", status: 200},
-		{name: "mutate-create", hook: Mutating, request: "create.json", status: 200, patchAdds: `"team":"platform"`},
-		{name: "mutate-update-not-matched", hook: Mutating, request: "update.json", status: 200},
+		{name: "mutate-create", hook: mutatingHook, request: "create.json", status: 200, patchAdds: `"team":"platform"`},
+		{name: "mutate-update-not-matched", hook: mutatingHook, request: "update.json", status: 200},
 		{name: "not-json", body: "hello", status: 400},
 		{name: "wrong-content-type", contentType: "application/yaml", body: "{}", status: 415},
 		{name: "no-content-type", contentType: "-", body: "{}", status: 415},
@@ -123,14 +123,14 @@ func TestReviews(t *testing.T) {
 		{name: "bad-operation", request: "patch-operation.json", status: 400},
 		{name: "object-not-an-object", request: "object-not-an-object.json", status: 400},
 		{name: "no-object-at-all", request: "no-object.json", status: 400},
-		{name: "over-7-mib", body: `{"x":"` + strings.Repeat("a", MaxRequestBytes) + `"}`, status: 413},
+		{name: "over-7-mib", body: `{"x":"` + strings.Repeat("a", maxRequestBytes) + `"}`, status: 413},
 		{name: "deep-nesting", body: strings.Replace(request(t, "no-object.json"), `"request":{`, `"request":{"object":`+deep+`,`, 1), status: 400},
 		{name: "not-loaded", noSet: true, request: "create-1.json", status: 503},
 		{name: "evaluation-error-fails-closed", policies: conflict, request: "create-1.json", status: 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{Hook: cmp.Or(tc.hook, Validating), Policies: fixedPolicies{loaded}, Log: logr.Discard()}
+			h := &handler{Hook: cmp.Or(tc.hook, validatingHook), Policies: fixedPolicies{loaded}, Log: logr.Discard()}
 			switch {
 			case tc.noSet:
 				h.Policies = fixedPolicies{nil}
@@ -138,7 +138,7 @@ func TestReviews(t *testing.T) {
 				h.Policies = fixedPolicies{tc.policies}
 			}
 			path := "/validate?timeout=10s"
-			if h.Hook == Mutating {
+			if h.Hook == mutatingHook {
 				path = "/mutate"
 			}
 			body := tc.body
@@ -180,7 +180,7 @@ func TestReviews(t *testing.T) {
 	}
 	r := httptest.NewRequest(http.MethodGet, "/validate", nil)
 	w := httptest.NewRecorder()
-	(&Handler{Hook: Validating, Policies: fixedPolicies{loaded}, Log: logr.Discard()}).ServeHTTP(w, r)
+	(&handler{Hook: validatingHook, Policies: fixedPolicies{loaded}, Log: logr.Discard()}).ServeHTTP(w, r)
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: HTTP %d, want 405", w.Code)
 	}

@@ -25,12 +25,12 @@ import (
 )
 
 func TestStatusReasons(t *testing.T) {
-	loaded := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
-	unloaded := &Handler{Hook: Validating, Policies: fixedPolicies{nil}, Log: logr.Discard()}
+	loaded := &handler{Hook: validatingHook, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	unloaded := &handler{Hook: validatingHook, Policies: fixedPolicies{nil}, Log: logr.Discard()}
 	ok := createReview(t, 1)
 	tests := []struct {
 		name        string
-		h           *Handler
+		h           *handler
 		method      string
 		contentType string
 		body        string
@@ -40,7 +40,7 @@ func TestStatusReasons(t *testing.T) {
 		{name: "not JSON", h: loaded, contentType: "application/json", body: "hello", status: 400, reason: metav1.StatusReasonBadRequest},
 		{name: "GET", h: loaded, method: http.MethodGet, status: 405, reason: metav1.StatusReasonMethodNotAllowed},
 		{name: "YAML", h: loaded, contentType: "application/yaml", body: "{}", status: 415, reason: metav1.StatusReasonUnsupportedMediaType},
-		{name: "too large", h: loaded, contentType: "application/json", body: strings.Repeat(" ", MaxRequestBytes+1), status: 413, reason: metav1.StatusReasonRequestEntityTooLarge},
+		{name: "too large", h: loaded, contentType: "application/json", body: strings.Repeat(" ", maxRequestBytes+1), status: 413, reason: metav1.StatusReasonRequestEntityTooLarge},
 		{name: "no policy set yet", h: unloaded, contentType: "application/json", body: ok, status: 503, reason: metav1.StatusReasonServiceUnavailable},
 	}
 	for _, tc := range tests {
@@ -74,10 +74,10 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestTooLargeRefusedBeforeReading(t *testing.T) {
-	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
+	h := &handler{Hook: validatingHook, Policies: fixedPolicies{testBundle(t)}, Log: logr.Discard()}
 	body := &endless{}
-	r := httptest.NewRequest(http.MethodPost, "/validate", io.LimitReader(body, MaxRequestBytes+1))
-	r.ContentLength = MaxRequestBytes + 1
+	r := httptest.NewRequest(http.MethodPost, "/validate", io.LimitReader(body, maxRequestBytes+1))
+	r.ContentLength = maxRequestBytes + 1
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
@@ -95,7 +95,7 @@ func TestBodyBufferSizedFromContentLength(t *testing.T) {
 	r.ContentLength = size
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	body, rerr := readBody(r, MaxRequestBytes)
+	body, rerr := readBody(r, maxRequestBytes)
 	runtime.ReadMemStats(&after)
 	if rerr != nil || len(body) != size {
 		t.Fatalf("read %d bytes, %v", len(body), rerr)
@@ -123,7 +123,7 @@ func TestInFlightBound(t *testing.T) {
 	body := createReview(t, 1)
 	p := &blockingPolicies{b: testBundle(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
 	// Room for one review, not two.
-	h := &Handler{Hook: Validating, Policies: p, Log: logr.Discard(), InFlight: NewInFlight(int64(len(body)) * 3 / 2)}
+	h := &handler{Hook: validatingHook, Policies: p, Log: logr.Discard(), InFlight: newInFlightBound(int64(len(body)) * 3 / 2)}
 	first := make(chan answer, 1)
 	go func() { first <- post(t, h, "/validate", "application/json", body) }()
 	<-p.entered
@@ -158,8 +158,8 @@ func TestTimeoutClamped(t *testing.T) {
 	}{
 		{"", policies.DefaultTimeout - deadlineMargin},
 		{"?timeout=5s", 5*time.Second - deadlineMargin},
-		{"?timeout=30s", MaxTimeout - deadlineMargin},
-		{"?timeout=10m", MaxTimeout - deadlineMargin},
+		{"?timeout=30s", maxTimeout - deadlineMargin},
+		{"?timeout=10m", maxTimeout - deadlineMargin},
 		{"?timeout=-1s", policies.DefaultTimeout - deadlineMargin},
 	}
 	for _, tc := range tests {
@@ -176,8 +176,8 @@ func (panickingPolicies) Current() *bundle.Bundle { panic("a bug") }
 
 func TestPanicFailsClosed(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
-	h := &Handler{Hook: Validating, Policies: panickingPolicies{}, Log: logr.Discard(), Metrics: m}
+	m := newMetrics(reg)
+	h := &handler{Hook: validatingHook, Policies: panickingPolicies{}, Log: logr.Discard(), Metrics: m}
 	a := post(t, h, "/validate", "application/json", createReview(t, 1))
 	resp := a.review.Response
 	if a.status != 500 || resp == nil || resp.Allowed || resp.Result.Code != 500 || resp.Result.Reason != metav1.StatusReasonInternalError ||
@@ -254,8 +254,8 @@ func FuzzReadReview(f *testing.F) {
 	f.Add([]byte(strings.Repeat(" ", limit+1)), int64(-1)) // over the bound, chunked
 	f.Add([]byte{}, int64(0))
 	f.Add([]byte(`{}`), int64(2))
-	inFlight := NewInFlight(2 * limit)
-	h := &Handler{Hook: Validating, Policies: fixedPolicies{testBundle(f)}, Log: logr.Discard(), InFlight: inFlight, maxBody: limit}
+	inFlight := newInFlightBound(2 * limit)
+	h := &handler{Hook: validatingHook, Policies: fixedPolicies{testBundle(f)}, Log: logr.Discard(), InFlight: inFlight, maxBody: limit}
 	f.Fuzz(func(t *testing.T, body []byte, contentLength int64) {
 		r := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")

@@ -9,8 +9,8 @@ import (
 	"github.com/verdict-dev/verdict/policies/source"
 )
 
-// Metrics are the server's Prometheus metrics.
-type Metrics struct {
+// metrics are the server's Prometheus metrics.
+type metrics struct {
 	Requests         *prometheus.CounterVec
 	Latency          *prometheus.HistogramVec
 	PolicyLatency    *prometheus.HistogramVec
@@ -23,9 +23,9 @@ type Metrics struct {
 	Policies         prometheus.Gauge
 }
 
-// NewMetrics creates the metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
+// newMetrics creates the metrics and registers them with reg.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "verdict_admission_requests_total",
 			Help: "Admission requests answered, by webhook (validate, mutate) and decision (allowed, denied, patched, error, bad_request, throttled).",
@@ -74,21 +74,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Loaded counts a load of the policy set that put it in force (source.LoadObserver).
-func (m *Metrics) Loaded(generation int64, policies int) {
+func (m *metrics) Loaded(generation int64, policies int) {
 	m.Reloads.WithLabelValues("success").Inc()
 	m.Generation.Set(float64(generation))
 	m.Policies.Set(float64(policies))
 }
 
 // LoadFailed counts a load of the policy set that failed, by reason (source.LoadObserver).
-func (m *Metrics) LoadFailed(reason string) {
+func (m *metrics) LoadFailed(reason string) {
 	m.Reloads.WithLabelValues("failure").Inc()
 	m.ReloadFailures.WithLabelValues(reason).Inc()
 }
 
-var _ source.LoadObserver = (*Metrics)(nil)
+var _ source.LoadObserver = (*metrics)(nil)
 
-func (m *Metrics) observe(hook Hook, decision string, d time.Duration) {
+func (m *metrics) observe(hook hook, decision string, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -96,7 +96,7 @@ func (m *Metrics) observe(hook Hook, decision string, d time.Duration) {
 	m.Latency.WithLabelValues(string(hook), decision).Observe(d.Seconds())
 }
 
-func (m *Metrics) findings(fs []policies.Finding) {
+func (m *metrics) findings(fs []policies.Finding) {
 	if m == nil {
 		return
 	}
@@ -105,20 +105,20 @@ func (m *Metrics) findings(fs []policies.Finding) {
 	}
 }
 
-func (m *Metrics) evaluationError(hook Hook) {
+func (m *metrics) evaluationError(hook hook) {
 	if m != nil {
 		m.EvaluationErrors.WithLabelValues(string(hook)).Inc()
 	}
 }
 
-func (m *Metrics) panicked(hook Hook) {
+func (m *metrics) panicked(hook hook) {
 	if m != nil {
 		m.Panics.WithLabelValues(string(hook)).Inc()
 	}
 }
 
 // observer reports each policy's evaluation to the per-policy histogram.
-func (m *Metrics) observer() policies.Observer {
+func (m *metrics) observer() policies.Observer {
 	return func(policy string, engine policies.Engine, decision string, elapsed time.Duration) {
 		m.PolicyLatency.WithLabelValues(policy, string(engine), decision).Observe(elapsed.Seconds())
 	}

@@ -15,9 +15,9 @@ import (
 	"github.com/verdict-dev/verdict/policies"
 )
 
-// MaxRequestBytes bounds a request body. The API server's own limit on a request is 3 MiB, and an
+// maxRequestBytes bounds a request body. The API server's own limit on a request is 3 MiB, and an
 // AdmissionReview carries the object and the old object.
-const MaxRequestBytes = 7 << 20
+const maxRequestBytes = 7 << 20
 
 // The AdmissionReview versions this server answers; the response echoes the request's.
 var reviewVersions = map[string]bool{"admission.k8s.io/v1": true, "admission.k8s.io/v1beta1": true}

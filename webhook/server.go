@@ -47,10 +47,10 @@ type Options struct {
 	// Policies (see source.Cluster).
 	Cluster *source.ClusterOptions
 	// ReadTimeout bounds the time from the start of a request to the end of its body;
-	// DefaultReadTimeout when zero.
+	// 10 s (defaultReadTimeout) when zero.
 	ReadTimeout time.Duration
-	// MaxInFlightBytes bounds the bodies of the reviews being answered at once (see InFlight);
-	// DefaultInFlightBytes when zero.
+	// MaxInFlightBytes bounds the bodies of the reviews being answered at once (see inFlightBound);
+	// 64 MiB (defaultInFlightBytes) when zero.
 	MaxInFlightBytes int64
 	Log              logr.Logger
 }
@@ -59,11 +59,11 @@ type Options struct {
 type Server struct {
 	opts     Options
 	policies *source.PolicySet
-	metrics  *Metrics
+	metrics  *metrics
 	gatherer prometheus.Gatherer
 	certs    *certwatcher.CertWatcher
 	cluster  *source.Cluster // nil without Options.Cluster
-	inFlight *InFlight       // shared by /validate and /mutate
+	inFlight *inFlightBound  // shared by /validate and /mutate
 }
 
 // New prepares a server: it registers its metrics and reads the certificate.
@@ -79,14 +79,14 @@ func New(opts Options) (*Server, error) {
 	// controller-runtime's registry (its webhook metrics) is served beside it.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := NewMetrics(reg)
+	metrics := newMetrics(reg)
 	s := &Server{
 		opts:     opts,
 		metrics:  metrics,
 		gatherer: prometheus.Gatherers{reg, ctrlmetrics.Registry},
 		policies: source.NewPolicySet(opts.Policies, opts.Log.WithName("policies"), metrics),
 		certs:    cw,
-		inFlight: NewInFlight(cmp.Or(opts.MaxInFlightBytes, DefaultInFlightBytes)),
+		inFlight: newInFlightBound(cmp.Or(opts.MaxInFlightBytes, defaultInFlightBytes)),
 	}
 	if opts.AllowEmpty {
 		s.policies.AllowEmpty()
@@ -103,15 +103,15 @@ func New(opts Options) (*Server, error) {
 // Policies returns the server's policy set.
 func (s *Server) Policies() *source.PolicySet { return s.policies }
 
-// Cluster returns the server's cluster source, or nil when it reads no cluster.
-func (s *Server) Cluster() *source.Cluster { return s.cluster }
+// clusterSource returns the server's cluster source, or nil when it reads no cluster.
+func (s *Server) clusterSource() *source.Cluster { return s.cluster }
 
-// Handlers returns the webhook handlers by path, for tests and for other muxes.
-func (s *Server) Handlers() map[string]http.Handler {
+// handlers returns the webhook handlers by path.
+func (s *Server) handlers() map[string]http.Handler {
 	log := s.opts.Log.WithName("admission")
 	return map[string]http.Handler{
-		"/validate": &Handler{Hook: Validating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
-		"/mutate":   &Handler{Hook: Mutating, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/validate": &handler{Hook: validatingHook, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
+		"/mutate":   &handler{Hook: mutatingHook, Policies: s.policies, Log: log, Metrics: s.metrics, InFlight: s.inFlight, ReadTimeout: s.opts.ReadTimeout},
 	}
 }
 
@@ -162,7 +162,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: host, Port: port, TLSOpts: tlsOpts})
-	for path, h := range s.Handlers() {
+	for path, h := range s.handlers() {
 		srv.Register(path, h)
 	}
 	s.opts.Log.Info("serving admission webhooks", "addr", s.opts.Addr, "cert", s.opts.CertFile, "validate", "/validate", "mutate", "/mutate")
