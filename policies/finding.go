@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -120,3 +121,17 @@ type Validator interface {
 // OneLine puts a message on one line, its runs of white space (new lines included) made one space,
 // as a denial's message or a warning must be.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// ReasonCode is the HTTP code of a denial's status reason, as kube-apiserver's admission-policy
+// dispatchers map it: Unauthorized 401, Invalid 422, RequestEntityTooLarge 413, any other 403.
+func ReasonCode(r metav1.StatusReason) int32 {
+	switch r {
+	case metav1.StatusReasonUnauthorized:
+		return http.StatusUnauthorized
+	case metav1.StatusReasonInvalid:
+		return http.StatusUnprocessableEntity
+	case metav1.StatusReasonRequestEntityTooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusForbidden
+}

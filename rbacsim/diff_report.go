@@ -1,12 +1,12 @@
 package rbacsim
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/internal/sarif"
 )
 
@@ -22,23 +22,17 @@ func WriteDiff(w io.Writer, format string, changes []Change, file func(*Change) 
 	}
 	switch format {
 	case "json":
-		return writeDiffJSON(w, struct {
+		return jsonout.Compact(w, struct {
 			Changes []Change `json:"changes"`
 		}{Changes: append([]Change{}, changes...)})
 	case "github":
 		return writeDiffGitHub(w, changes, file)
 	case "sarif":
-		return writeDiffJSON(w, diffSARIF(changes, file))
+		return jsonout.Compact(w, diffSARIF(changes, file))
 	case "table", "":
 		return writeDiffTable(w, changes)
 	}
 	return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(DiffFormats, ", "))
-}
-
-func writeDiffJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // What names the rule of a change: "get,list secrets", "get pods/log [web]", "get /healthz",

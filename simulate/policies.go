@@ -98,7 +98,7 @@ func (w *world) validatePolicies(ctx context.Context, a *attempt, obj, old *unst
 		reason = metav1.StatusReasonForbidden
 	}
 	return webhookerrors.ToStatusErr(validatingWebhook, &metav1.Status{
-		Status: metav1.StatusFailure, Code: reasonCode(reason), Reason: reason, Message: strings.Join(denials, "; "),
+		Status: metav1.StatusFailure, Code: policies.ReasonCode(reason), Reason: reason, Message: strings.Join(denials, "; "),
 	})
 }
 
@@ -115,22 +115,9 @@ func vapDenial(attrs admission.Attributes, f policies.Finding) error {
 	if reason == "" {
 		reason = metav1.StatusReasonInvalid
 	}
-	se.ErrStatus.Reason, se.ErrStatus.Code = reason, reasonCode(reason)
+	se.ErrStatus.Reason, se.ErrStatus.Code = reason, policies.ReasonCode(reason)
 	if se.ErrStatus.Details != nil {
 		se.ErrStatus.Details.Causes = append(se.ErrStatus.Details.Causes, metav1.StatusCause{Message: f.Text})
 	}
 	return se
-}
-
-// reasonCode is the HTTP code of a status reason, as the policy dispatchers map it.
-func reasonCode(r metav1.StatusReason) int32 {
-	switch r {
-	case metav1.StatusReasonUnauthorized:
-		return http.StatusUnauthorized
-	case metav1.StatusReasonInvalid:
-		return http.StatusUnprocessableEntity
-	case metav1.StatusReasonRequestEntityTooLarge:
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusForbidden
 }

@@ -1,11 +1,11 @@
 package simulate
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/internal/junit"
 )
 
@@ -18,13 +18,13 @@ func (r *Report) Write(w io.Writer, format string) error {
 	case "table", "":
 		return r.writeTable(w)
 	case "json":
-		return writeJSON(w, struct {
+		return jsonout.Indented(w, struct {
 			Objects []Result `json:"objects"`
 		}{r.nonNil()})
 	case "junit":
 		return r.writeJUnit(w)
 	case "sarif":
-		return writeJSON(w, r.sarif())
+		return jsonout.Indented(w, r.sarif())
 	case "github":
 		return r.writeGitHub(w)
 	}
@@ -36,13 +36,6 @@ func (r *Report) nonNil() []Result {
 		return []Result{}
 	}
 	return r.Results
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // object names a result's object as kubectl's messages do: Kind namespace/name.

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"encoding/json"
-	"net/http"
 	"sort"
 	"strings"
 	"unicode"
@@ -47,24 +46,11 @@ func denial(findings []policies.Finding) admission.Response {
 		Allowed: false,
 		Result: &metav1.Status{
 			Status:  metav1.StatusFailure,
-			Code:    reasonCode(reason),
+			Code:    policies.ReasonCode(reason),
 			Reason:  reason,
 			Message: bound(strings.Join(msgs, "; "), maxMessage),
 		},
 	}}
-}
-
-// reasonCode maps a status reason to its HTTP code, as the API server's VAP dispatcher does.
-func reasonCode(r metav1.StatusReason) int32 {
-	switch r {
-	case metav1.StatusReasonUnauthorized:
-		return http.StatusUnauthorized
-	case metav1.StatusReasonInvalid:
-		return http.StatusUnprocessableEntity
-	case metav1.StatusReasonRequestEntityTooLarge:
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusForbidden
 }
 
 // warnings collects the warnings of the findings within the API server's limits, with printable

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,10 +91,4 @@ func (in *rbacInputs) readCluster() (*rbacsim.Objects, error) {
 
 func rbacWarn(streams IOStreams, msg string) {
 	fmt.Fprintln(streams.ErrOut, "Warning:", msg)
-}
-
-func rbacWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/klog/v2"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
@@ -244,7 +245,7 @@ func (o *canIOptions) answer(ctx context.Context, model *rbacsim.Model, attrs au
 		return withCode(exitBadInput, err)
 	}
 	if o.Output == "json" {
-		if err := rbacWriteJSON(o.streams.Out, ans); err != nil {
+		if err := jsonout.Compact(o.streams.Out, ans); err != nil {
 			return err
 		}
 	} else {

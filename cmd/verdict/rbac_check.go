@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
@@ -76,7 +77,7 @@ func (o *rbacCheckOptions) Run(ctx context.Context) error {
 		return withCode(exitBadInput, err)
 	}
 	if o.Output == "json" {
-		err = rbacWriteJSON(o.streams.Out, struct {
+		err = jsonout.Compact(o.streams.Out, struct {
 			Results []rbacsim.CheckResult `json:"results"`
 		}{Results: append([]rbacsim.CheckResult{}, results...)})
 	} else {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apiserver/pkg/authentication/user"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
@@ -98,7 +99,7 @@ func (o *rbacEscalationsOptions) Run() error {
 		}
 	}
 	if o.Output == "json" {
-		return rbacWriteJSON(o.streams.Out, struct {
+		return jsonout.Compact(o.streams.Out, struct {
 			Hops []rbacsim.Hop `json:"hops"`
 		}{Hops: append([]rbacsim.Hop{}, hops...)})
 	}

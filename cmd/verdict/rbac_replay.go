@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
@@ -90,7 +91,7 @@ func (o *rbacReplayOptions) Run(ctx context.Context) error {
 		fmt.Fprintln(o.streams.ErrOut, "note:", n)
 	}
 	if o.Output == "json" {
-		err = rbacWriteJSON(o.streams.Out, rep)
+		err = jsonout.Compact(o.streams.Out, rep)
 	} else {
 		err = rbacsim.WriteReplayTable(o.streams.Out, rep)
 	}

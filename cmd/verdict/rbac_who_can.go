@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
@@ -85,7 +86,7 @@ func (o *whoCanOptions) Run() error {
 		rbacWarn(o.streams, w)
 	}
 	if o.Output == "json" {
-		return rbacWriteJSON(o.streams.Out, struct {
+		return jsonout.Compact(o.streams.Out, struct {
 			Subjects []rbacsim.Grant `json:"subjects"`
 		}{Subjects: append([]rbacsim.Grant{}, grants...)})
 	}

@@ -1,11 +1,11 @@
 package audit
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/policies"
 	"github.com/verdict-dev/verdict/policies/check"
 	"github.com/verdict-dev/verdict/policies/source"
@@ -31,10 +31,7 @@ func (r *Report) Write(w io.Writer, format string, coverage bool) error {
 		if coverage {
 			out.Coverage = r.coverage()
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return jsonout.Indented(w, out)
 	case "policyreport":
 		return writeYAML(w, r.PolicyReports())
 	}

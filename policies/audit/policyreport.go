@@ -9,7 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/yaml"
+
+	"github.com/verdict-dev/verdict/manifest"
 )
 
 // The PolicyReport API verdict writes, as the wg-policy CRDs define it (v1alpha2 is the version
@@ -137,20 +138,4 @@ func cmpClusterLast(a, b string) int {
 }
 
 // writeYAML writes the reports as YAML documents, as kubectl apply -f - takes them.
-func writeYAML(w io.Writer, reports []PolicyReport) error {
-	for i, rep := range reports {
-		data, err := yaml.Marshal(rep)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			if _, err := io.WriteString(w, "---\n"); err != nil {
-				return err
-			}
-		}
-		if _, err := w.Write(data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func writeYAML(w io.Writer, reports []PolicyReport) error { return manifest.WriteYAML(w, reports) }

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -10,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/internal/junit"
 	"github.com/verdict-dev/verdict/internal/sarif"
 	"github.com/verdict-dev/verdict/policies"
@@ -24,7 +24,7 @@ func (r *Report) Write(w io.Writer, format string) error {
 	case "", "table":
 		return r.writeTable(w)
 	case "json":
-		return writeJSON(w, r)
+		return jsonout.Indented(w, r)
 	case "yaml":
 		data, err := yaml.Marshal(r)
 		if err != nil {
@@ -35,18 +35,11 @@ func (r *Report) Write(w io.Writer, format string) error {
 	case "junit":
 		return r.writeJUnit(w)
 	case "sarif":
-		return writeJSON(w, r.sarif())
+		return jsonout.Indented(w, r.sarif())
 	case "github":
 		return r.writeGitHub(w)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // object names a result's object as kubectl does: Kind/namespace/name, or Kind/name without namespace.

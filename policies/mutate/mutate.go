@@ -90,21 +90,11 @@ func describePolicy(f policies.Finding) string {
 func (r *Report) Write(w io.Writer, format string) error {
 	switch format {
 	case "", "yaml":
+		objs := make([]map[string]any, len(r.Results))
 		for i, res := range r.Results {
-			data, err := yaml.Marshal(res.After.Object)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				if _, err := io.WriteString(w, "---\n"); err != nil {
-					return err
-				}
-			}
-			if _, err := w.Write(data); err != nil {
-				return err
-			}
+			objs[i] = res.After.Object
 		}
-		return nil
+		return manifest.WriteYAML(w, objs)
 	case "json":
 		items := make([]any, len(r.Results))
 		for i, res := range r.Results {
