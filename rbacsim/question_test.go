@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"sigs.k8s.io/yaml"
 )
 
 func TestAttributes(t *testing.T) {
@@ -43,5 +44,32 @@ func TestAttributes(t *testing.T) {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDecodeChecksMatchesStrictYAML: the fast path of checks files decodes what sigs.k8s.io/yaml's
+// strict decoding does, and refuses what it refuses, with its errors.
+func TestDecodeChecksMatchesStrictYAML(t *testing.T) {
+	inputs := []string{
+		"checks:\n- as: alice\n  verb: get\n  resource: pods\n  namespace: a\n  allowed: true\n",
+		"checks:\n- {as: alice, groups: [dev, ops], verb: get, nonResourceURL: /healthz, allowed: false}\n",
+		"checks:\n- as: alice\n  verb: get\n  resource: pods\n  colour: red\n  allowed: true\n",
+		"checks:\n- as: alice\n  as: bob\n  verb: get\n  resource: pods\n  allowed: true\n",
+		"checks:\n- as: alice\n  verb: 3\n  resource: pods\n  allowed: true\n",
+		"checks:\n- as: alice\n  verb: get\n  resource: pods\n  allowed: yes\n",
+		"checks: []\n",
+		"checks:\n",
+	}
+	for _, in := range inputs {
+		got, gotErr := decodeChecks([]byte(in))
+		var want checksFile
+		wantErr := yaml.UnmarshalStrict([]byte(in), &want)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Errorf("%q: error %v, want %v", in, gotErr, wantErr)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%q: (-yaml +fast):\n%s", in, diff)
+		}
 	}
 }
