@@ -11,7 +11,6 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
-	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -113,7 +112,7 @@ func decodeReview(body []byte) (*review, *requestError) {
 	return rv, nil
 }
 
-// toRequest converts an AdmissionRequest into the policies' request (manifest.FromAdmissionRequest),
+// toRequest converts an AdmissionRequest into the policies' request (policies.FromAdmissionRequest),
 // with what the API server always sends: an operation, a kind and a resource.
 func toRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, *requestError) {
 	if ar.Operation == "" {
@@ -122,7 +121,7 @@ func toRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, *requestErr
 	if ar.Kind.Kind == "" || ar.Resource.Resource == "" {
 		return nil, badRequest("the request names no kind or resource")
 	}
-	req, err := manifest.FromAdmissionRequest(ar)
+	req, err := policies.FromAdmissionRequest(ar)
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}

@@ -69,5 +69,5 @@ func admissionRequest(obj *unstructured.Unstructured) (*policies.Request, error)
 	if ar.Request == nil {
 		return nil, errors.New("the AdmissionReview has no request")
 	}
-	return manifest.FromAdmissionRequest(ar.Request)
+	return policies.FromAdmissionRequest(ar.Request)
 }

@@ -1,4 +1,4 @@
-package manifest
+package policies
 
 import (
 	"encoding/json"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-
-	"github.com/verdict-dev/verdict/policies"
 )
 
 func TestFromAdmissionRequest(t *testing.T) {
@@ -15,13 +13,13 @@ func TestFromAdmissionRequest(t *testing.T) {
 		name    string
 		request string
 		wantErr string
-		check   func(t *testing.T, r *policies.Request)
+		check   func(t *testing.T, r *Request)
 	}{
 		{name: "create", request: `{"uid":"u1","kind":{"group":"apps","version":"v1","kind":"Deployment"},"resource":{"group":"apps","version":"v1","resource":"deployments"},
 			"namespace":"shop","name":"web","operation":"CREATE","userInfo":{"username":"alice","groups":["dev"],"extra":{"k":["v"]}},
 			"object":{"apiVersion":"apps/v1","kind":"Deployment","spec":{"replicas":3}},"dryRun":true}`,
-			check: func(t *testing.T, r *policies.Request) {
-				if r.UID != "u1" || r.Namespace != "shop" || r.Name != "web" || r.Operation != policies.Create || !r.DryRun {
+			check: func(t *testing.T, r *Request) {
+				if r.UID != "u1" || r.Namespace != "shop" || r.Name != "web" || r.Operation != Create || !r.DryRun {
 					t.Errorf("request = %+v", r)
 				}
 				if _, ok := r.Object.Object["spec"].(map[string]any)["replicas"].(int64); !ok {

@@ -1,4 +1,4 @@
-package manifest
+package policies
 
 import (
 	"errors"
@@ -10,23 +10,21 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/user"
 	kjson "sigs.k8s.io/json"
-
-	"github.com/verdict-dev/verdict/policies"
 )
 
 // FromAdmissionRequest converts an AdmissionRequest (of a webhook call, or of an AdmissionReview in
 // a test suite) into the policies' request. It checks what every reader needs: a known operation
 // (or none), embedded objects that are JSON objects, and an object or old object to judge, except
 // on CONNECT. The policies' request renders back with Request.AdmissionRequest.
-func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, error) {
-	op := policies.Operation(ar.Operation)
+func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*Request, error) {
+	op := Operation(ar.Operation)
 	if ar.Operation != "" {
 		var ok bool
-		if op, ok = policies.ParseOperation(string(ar.Operation)); !ok {
+		if op, ok = ParseOperation(string(ar.Operation)); !ok {
 			return nil, fmt.Errorf("request.operation %q is not CREATE, UPDATE, DELETE or CONNECT", ar.Operation)
 		}
 	}
-	req := &policies.Request{
+	req := &Request{
 		UID:         string(ar.UID),
 		Kind:        schema.GroupVersionKind(ar.Kind),
 		Resource:    schema.GroupVersionResource(ar.Resource),
@@ -55,9 +53,9 @@ func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, 
 		return nil, err
 	}
 	switch {
-	case op == policies.Delete && req.OldObject == nil:
+	case op == Delete && req.OldObject == nil:
 		return nil, errors.New("request.oldObject is required for a DELETE operation")
-	case req.Object == nil && req.OldObject == nil && op != policies.Connect:
+	case req.Object == nil && req.OldObject == nil && op != Connect:
 		return nil, errors.New(`the request has neither "object" nor "oldObject" to review`)
 	}
 	info := &user.DefaultInfo{Name: ar.UserInfo.Username, UID: ar.UserInfo.UID, Groups: ar.UserInfo.Groups}
