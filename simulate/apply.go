@@ -162,11 +162,14 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 			return nil, StageAuthorization, err
 		}
 	}
-	if stage, err := w.validate(ctx, attrs); err != nil {
+	if stage, err := w.validate(ctx, attrs, w.cluster.plugins); err != nil {
 		return nil, stage, err
 	}
 	if err := w.validatePolicies(ctx, a, mutated, old, attrs); err != nil {
 		return nil, StageValidating, err
+	}
+	if stage, err := w.validate(ctx, attrs, w.cluster.final); err != nil {
+		return nil, stage, err
 	}
 	return mutated, "", nil
 }

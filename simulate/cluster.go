@@ -5,19 +5,25 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	"k8s.io/apiserver/pkg/admission/plugin/resourcequota"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/component-base/compatibility"
+	kubeadmission "k8s.io/kubernetes/pkg/controlplane/apiserver/admission"
 	_ "k8s.io/kubernetes/pkg/features" // kube-apiserver's feature gates, at their defaults
+	"k8s.io/kubernetes/pkg/kubeapiserver/admission/exclusion"
+	quotainstall "k8s.io/kubernetes/pkg/quota/v1/install"
 	"k8s.io/kubernetes/plugin/pkg/admission/defaulttolerationseconds"
 	"k8s.io/kubernetes/plugin/pkg/admission/limitranger"
 	"k8s.io/kubernetes/plugin/pkg/admission/network/defaultingressclass"
@@ -33,9 +39,10 @@ const KubeVersion = "1.37"
 
 // registerPlugins are the built-in admission plugins that simulate runs, in the order of
 // kube-apiserver's AllOrderedPlugins (pkg/kubeapiserver/options): those of the default set
-// (DefaultOffAdmissionPlugins) that act on the objects of an apply. ResourceQuota is not among
-// them, nor DefaultStorageClass and StorageObjectInUseProtection, which act on PersistentVolumeClaims
-// only and would bring kube's volume utilities (mount-utils, selinux) into verdict.
+// (DefaultOffAdmissionPlugins) that act on the objects of an apply. DefaultStorageClass and
+// StorageObjectInUseProtection are not among them: they act on PersistentVolumeClaims only and would
+// bring kube's volume utilities (mount-utils, selinux) into verdict. ResourceQuota comes last, as in
+// kube-apiserver: after the admission policies and webhooks (cluster.final).
 var registerPlugins = []struct {
 	name     string
 	register func(*admission.Plugins)
@@ -48,7 +55,11 @@ var registerPlugins = []struct {
 	{defaulttolerationseconds.PluginName, defaulttolerationseconds.Register},
 	{runtimeclass.PluginName, runtimeclass.Register},
 	{defaultingressclass.PluginName, defaultingressclass.Register},
+	{resourcequota.PluginName, resourcequota.Register},
 }
+
+// finalPlugins run after the validating policies and webhooks, as kube-apiserver orders them.
+var finalPlugins = map[string]bool{resourcequota.PluginName: true}
 
 // plugin is one initialized admission plugin and its name, for the stage that names it.
 type plugin struct {
@@ -59,18 +70,34 @@ type plugin struct {
 // cluster is what the built-in plugins read: a fake clientset that holds the objects of the
 // simulated cluster, with informers on it, as the API server's loopback client and informers.
 type cluster struct {
-	client  *fake.Clientset
-	plugins []plugin
-	stop    chan struct{}
+	client *fake.Clientset
+	// plugins run before the admission policies, final after them.
+	plugins, final []plugin
+	stop           chan struct{}
 }
 
 // newCluster starts the informers of a fake clientset holding objects and initializes the plugins
-// as kube-apiserver's plugin initializer does.
-func newCluster(ctx context.Context, authz authorizer.Authorizer, objects []runtime.Object) (*cluster, error) {
+// as kube-apiserver's plugin initializers do (the generic one, then kube's with its quota
+// configuration). revision gives the resource version of each write that the plugins make (the
+// ResourceQuota plugin's status updates), as etcd would.
+func newCluster(ctx context.Context, authz authorizer.Authorizer, objects []runtime.Object, revision func() string) (*cluster, error) {
 	c := &cluster{client: fake.NewClientset(objects...), stop: make(chan struct{})}
+	c.client.PrependReactor("update", "resourcequotas", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if m, err := meta.Accessor(action.(clienttesting.UpdateAction).GetObject()); err == nil {
+			m.SetResourceVersion(revision())
+		}
+		return false, nil, nil
+	})
 	factory := informers.NewSharedInformerFactory(c.client, 0)
-	init := genericinitializer.New(c.client, nil, factory, authz, utilfeature.DefaultFeatureGate,
-		compatibility.NewEffectiveVersionFromString(KubeVersion, "", ""), c.stop, nil)
+	quotaConfiguration, err := quotainstall.NewQuotaConfigurationForAdmission(factory, nil)
+	if err != nil {
+		return nil, err
+	}
+	init := admission.PluginInitializers{
+		genericinitializer.New(c.client, nil, factory, authz, utilfeature.DefaultFeatureGate,
+			compatibility.NewEffectiveVersionFromString(KubeVersion, "", ""), c.stop, nil),
+		kubeadmission.NewPluginInitializer(quotaConfiguration, exclusion.Excluded()),
+	}
 	registry := admission.NewPlugins()
 	for _, p := range registerPlugins {
 		p.register(registry)
@@ -80,7 +107,11 @@ func newCluster(ctx context.Context, authz authorizer.Authorizer, objects []runt
 		if err != nil {
 			return nil, fmt.Errorf("admission plugin %s: %w", p.name, err)
 		}
-		c.plugins = append(c.plugins, plugin{p.name, pl})
+		if finalPlugins[p.name] {
+			c.final = append(c.final, plugin{p.name, pl})
+		} else {
+			c.plugins = append(c.plugins, plugin{p.name, pl})
+		}
 	}
 	factory.Start(c.stop)
 	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -13,8 +13,14 @@ import (
 )
 
 // grants are RBAC objects for the tests: alice edits in shop and may bind edit there; bob may
-// patch but not create ConfigMaps in shop; carol administers shop.
+// patch but not create ConfigMaps in shop; carol administers shop; olga administers the cluster.
 const grants = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: olga}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: User, name: olga}]
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: alice-edit, namespace: shop}
@@ -170,6 +176,42 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		inputs:   "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i, resources: {limits: {memory: 2Gi}}}]}\n",
 		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:LimitRanger",
 			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi`}},
+	}, {
+		name: "ResourceQuota counts the existing objects and those the apply creates",
+		user: "alice",
+		existing: shop + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '2', count/secrets: '0'}}\n",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c2, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c1", outcome: "created"},
+			{kind: "ConfigMap", name: "c2", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=2, limited: configmaps=2`},
+			{kind: "Secret", name: "s", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": secrets "s" is forbidden: exceeded quota: q, requested: count/secrets=1, used: count/secrets=0, limited: count/secrets=0`}},
+	}, {
+		name: "a ResourceQuota that requires limits",
+		user: "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: mem, namespace: shop}\nspec: {hard: {limits.memory: 1Gi}}\n",
+		inputs: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:ResourceQuota",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: failed quota: mem: must specify limits.memory for: c`}},
+	}, {
+		name: "a ResourceQuota whose usage is not known yet",
+		user: "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {pods: '1'}}\nstatus: {hard: {pods: '1'}}\n",
+		inputs: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:ResourceQuota",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: status unknown for quota: q, resources: pods`}},
+	}, {
+		name:     "a ResourceQuota the apply creates has no status yet and limits nothing",
+		user:     "olga",
+		existing: shop,
+		inputs: "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '0'}}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ResourceQuota", name: "q", outcome: "created"}, {kind: "ConfigMap", name: "c", outcome: "created"}},
 	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",

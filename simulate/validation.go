@@ -15,8 +15,10 @@ import (
 	"k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	"k8s.io/kubernetes/pkg/registry/batch/job"
 	"k8s.io/kubernetes/pkg/registry/core/configmap"
+	"k8s.io/kubernetes/pkg/registry/core/limitrange"
 	"k8s.io/kubernetes/pkg/registry/core/namespace"
 	"k8s.io/kubernetes/pkg/registry/core/pod"
+	"k8s.io/kubernetes/pkg/registry/core/resourcequota"
 	"k8s.io/kubernetes/pkg/registry/core/secret"
 	"k8s.io/kubernetes/pkg/registry/core/serviceaccount"
 	"k8s.io/kubernetes/pkg/registry/rbac/clusterrole"
@@ -41,6 +43,8 @@ var strategies = map[schema.GroupKind]strategy{
 	{Group: "", Kind: "Secret"}:                                      secret.Strategy,
 	{Group: "", Kind: "Namespace"}:                                   namespace.Strategy,
 	{Group: "", Kind: "ServiceAccount"}:                              serviceaccount.Strategy,
+	{Group: "", Kind: "ResourceQuota"}:                               resourcequota.Strategy,
+	{Group: "", Kind: "LimitRange"}:                                  limitrange.Strategy,
 	{Group: "apps", Kind: "Deployment"}:                              deployment.Strategy,
 	{Group: "apps", Kind: "StatefulSet"}:                             statefulset.Strategy,
 	{Group: "apps", Kind: "DaemonSet"}:                               daemonset.Strategy,
