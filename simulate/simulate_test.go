@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/rbacsim"
@@ -81,10 +83,39 @@ metadata: {name: no-alice}
 spec: {policyName: no-alice, validationActions: [Deny]}
 `
 
+// widgetCRD serves Widgets: a size at most 10, a color that defaults to blue, and a rule that a red
+// widget has an odd size.
+const widgetCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, maximum: 10}
+              color: {type: string, default: blue}
+            x-kubernetes-validations:
+            - rule: "self.color != 'red' || self.size % 2 == 1"
+              message: red widgets have an odd size
+`
+
 type want struct {
 	kind, name, outcome, stage string
 	message                    string // the whole message, or its start when it ends in "..."
 	warning                    string // the start of a warning, if any
+	stored                     map[string]any
 }
 
 func TestRun(t *testing.T) {
@@ -213,6 +244,24 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
 		want: []want{{kind: "ResourceQuota", name: "q", outcome: "created"}, {kind: "ConfigMap", name: "c", outcome: "created"}},
 	}, {
+		name:     "a custom resource is pruned, defaulted and validated by its CRD",
+		user:     "olga",
+		existing: shop + "---\n" + widgetCRD,
+		inputs: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ok, namespace: shop}\nspec: {size: 3}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: big, namespace: shop}\nspec: {size: 30}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: odd, namespace: shop}\nspec: {size: 4, color: red}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: extra, namespace: shop}\nspec: {size: 3, shape: round, more: 1}\n",
+		want: []want{{kind: "Widget", name: "ok", outcome: "created", stored: map[string]any{
+			"apiVersion": "example.com/v1", "kind": "Widget", "spec": map[string]any{"size": int64(3), "color": "blue"},
+			"metadata": map[string]any{"name": "ok", "namespace": "shop", "generation": int64(1), "annotations": map[string]any{
+				"kubectl.kubernetes.io/last-applied-configuration": `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"annotations":{},"name":"ok","namespace":"shop"},"spec":{"size":3}}` + "\n"}}}},
+			{kind: "Widget", name: "big", outcome: "refused", stage: "validation",
+				message: `The Widget "big" is invalid: spec.size: Invalid value: 30: spec.size in body should be less than or equal to 10`},
+			{kind: "Widget", name: "odd", outcome: "refused", stage: "validation",
+				message: `The Widget "odd" is invalid: spec: Invalid value: red widgets have an odd size`},
+			{kind: "Widget", name: "extra", outcome: "refused", stage: "validation",
+				message: `Error from server (BadRequest): error when creating "m.yaml": Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.more", unknown field "spec.shape"`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
@@ -229,6 +278,11 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			}
 			for i, w := range tc.want {
 				checkResult(t, &rep.Results[i], w)
+				if w.stored != nil {
+					if diff := cmp.Diff(w.stored, rep.Results[i].Object.Object); diff != "" {
+						t.Errorf("%s %s: stored object (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
 			}
 		})
 	}

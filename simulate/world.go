@@ -53,6 +53,7 @@ type world struct {
 	modelAuthz   authorizer.Authorizer
 	modelAuthzOf *rbacsim.Model
 	revision     atomic.Int64 // the last resource version given
+	custom       customKinds
 }
 
 func newWorld(ctx context.Context, opts Options) (*world, error) {
