@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
@@ -17,7 +18,6 @@ import (
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/component-base/compatibility"
 	kubeadmission "k8s.io/kubernetes/pkg/controlplane/apiserver/admission"
@@ -140,14 +140,23 @@ func (c *cluster) add(obj *unstructured.Unstructured, gvr schema.GroupVersionRes
 	return c.client.Tracker().Add(typed)
 }
 
+// clientScheme holds client-go's built-in types, those of its fake clientset and of kubectl's
+// patches: client-go's own scheme (k8s.io/client-go/kubernetes/scheme) is process-wide, and a
+// program may add other types to it.
+var clientScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(fake.AddToScheme(s))
+	return s
+}()
+
 // toTyped converts an object of a kind client-go knows into its client-go type; ok is false for
 // other kinds.
 func toTyped(obj *unstructured.Unstructured) (runtime.Object, bool, error) {
 	gvk := obj.GroupVersionKind()
-	if !clientgoscheme.Scheme.Recognizes(gvk) {
+	if !clientScheme.Recognizes(gvk) {
 		return nil, false, nil
 	}
-	typed, err := clientgoscheme.Scheme.New(gvk)
+	typed, err := clientScheme.New(gvk)
 	if err != nil {
 		return nil, false, err
 	}

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apiserver/pkg/admission"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/kubectl/pkg/util"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -71,7 +70,7 @@ func threeWay(obj, existing *unstructured.Unstructured) (*unstructured.Unstructu
 		return nil, nil, err
 	}
 	var patch, out []byte
-	if versioned, err := clientgoscheme.Scheme.New(obj.GroupVersionKind()); err == nil {
+	if versioned, err := clientScheme.New(obj.GroupVersionKind()); err == nil {
 		meta, err := strategicpatch.NewPatchMetaFromStruct(versioned)
 		if err != nil {
 			return nil, nil, err

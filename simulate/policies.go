@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -44,6 +45,9 @@ func (w *world) mutatePolicies(ctx context.Context, a *attempt, obj, old *unstru
 		return obj, nil
 	}
 	m := w.policies.Mutate(ctx, a.policyRequest(obj, old))
+	if len(m.Findings) > 0 && m.Findings[0].Format == vap.KindMutatingPolicy {
+		return nil, mapDenial(attrs, m.Findings)
+	}
 	if len(m.Findings) > 0 {
 		f := m.Findings[0]
 		err := admission.NewForbidden(attrs, errors.New(f.Text))
@@ -122,6 +126,38 @@ func vapDenial(attrs admission.Attributes, f policies.Finding) error {
 	se.ErrStatus.Reason, se.ErrStatus.Code = reason, reasonCode(reason)
 	if se.ErrStatus.Details != nil {
 		se.ErrStatus.Details.Causes = append(se.ErrStatus.Details.Causes, metav1.StatusCause{Message: f.Text})
+	}
+	return se
+}
+
+// mapDenial is the MutatingAdmissionPolicy plugin's error for the mutations that failed
+// (k8s.io/apiserver/pkg/admission/plugin/policy/generic, policyDispatcher.Dispatch): Forbidden's
+// wording and code, the first failure's message and reason, and every failure as a cause, each
+// worded as generic.PolicyError words it.
+func mapDenial(attrs admission.Attributes, findings []policies.Finding) error {
+	err := admission.NewForbidden(attrs, errors.New("admission request denied by policy"))
+	se, ok := err.(*apierrors.StatusError)
+	if !ok {
+		return err
+	}
+	se.ErrStatus.Message = ""
+	for _, f := range findings {
+		if f.Format != vap.KindMutatingPolicy {
+			continue
+		}
+		message := fmt.Sprintf("policy %q denied request: %s", f.Policy, f.Message)
+		if f.Binding != "" {
+			message = fmt.Sprintf("policy '%s' with binding '%s' denied request: %s", f.Policy, f.Binding, f.Message)
+		}
+		if se.ErrStatus.Message == "" {
+			se.ErrStatus.Message = message
+			if f.Reason != "" {
+				se.ErrStatus.Reason = f.Reason
+			}
+		}
+		if se.ErrStatus.Details != nil {
+			se.ErrStatus.Details.Causes = append(se.ErrStatus.Details.Causes, metav1.StatusCause{Message: message})
+		}
 	}
 	return se
 }

@@ -7,7 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apiserver/pkg/admission"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 
@@ -73,7 +72,7 @@ func applied(obj, existing *unstructured.Unstructured) (*unstructured.Unstructur
 		return nil, err
 	}
 	var out []byte
-	if versioned, err := clientgoscheme.Scheme.New(obj.GroupVersionKind()); err == nil {
+	if versioned, err := clientScheme.New(obj.GroupVersionKind()); err == nil {
 		out, err = strategicpatch.StrategicMergePatch(current, patch, versioned)
 		if err != nil {
 			return nil, err
