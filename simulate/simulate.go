@@ -22,7 +22,7 @@ type Options struct {
 	// Policies are the admission policies of the cluster; nil means none.
 	Policies *bundle.Bundle
 	// Existing are the cluster's other objects before the apply (--existing): Namespaces, the
-	// objects an apply would patch, LimitRanges, PriorityClasses.
+	// objects an apply would patch, LimitRanges, ResourceQuotas, PriorityClasses, CRDs.
 	Existing []manifest.Document
 	// ServerSide applies as kubectl apply --server-side does: one apply PATCH per object.
 	ServerSide bool

@@ -115,7 +115,8 @@ type want struct {
 	kind, name, outcome, stage string
 	message                    string // the whole message, or its start when it ends in "..."
 	warning                    string // the start of a warning, if any
-	stored                     map[string]any
+	stored                     map[string]any // the whole stored object, if given
+	status                     map[string]any // the stored object's status, if given
 }
 
 func TestRun(t *testing.T) {
@@ -262,6 +263,19 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			{kind: "Widget", name: "extra", outcome: "refused", stage: "validation",
 				message: `Error from server (BadRequest): error when creating "m.yaml": Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.more", unknown field "spec.shape"`}},
 	}, {
+		name: "a ResourceQuota read from a cluster keeps its status, and counts what the apply creates",
+		user: "olga",
+		existing: shop + "---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\n" +
+			"spec: {hard: {configmaps: '5'}}\nstatus: {hard: {configmaps: '5'}, used: {configmaps: '4'}}\n",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '6'}}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c2, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c1", outcome: "created"},
+			{kind: "ResourceQuota", name: "q", outcome: "configured", status: map[string]any{
+				"hard": map[string]any{"configmaps": "5"}, "used": map[string]any{"configmaps": "5"}}},
+			{kind: "ConfigMap", name: "c2", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=5, limited: configmaps=5`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
@@ -278,6 +292,11 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			}
 			for i, w := range tc.want {
 				checkResult(t, &rep.Results[i], w)
+				if w.status != nil {
+					if diff := cmp.Diff(w.status, rep.Results[i].Object.Object["status"]); diff != "" {
+						t.Errorf("%s %s: stored status (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
 				if w.stored != nil {
 					if diff := cmp.Diff(w.stored, rep.Results[i].Object.Object); diff != "" {
 						t.Errorf("%s %s: stored object (-want +got):\n%s", w.kind, w.name, diff)
