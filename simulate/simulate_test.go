@@ -113,8 +113,8 @@ spec:
 
 type want struct {
 	kind, name, outcome, stage string
-	message                    string // the whole message, or its start when it ends in "..."
-	warning                    string // the start of a warning, if any
+	message                    string         // the whole message, or its start when it ends in "..."
+	warning                    string         // the start of a warning, if any
 	stored                     map[string]any // the whole stored object, if given
 	status                     map[string]any // the stored object's status, if given
 }
