@@ -11,12 +11,15 @@ import (
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
 	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apiextensions-apiserver/pkg/controller/openapi/builder"
 	crdserverscheme "k8s.io/apiextensions-apiserver/pkg/crdserverscheme"
 	"k8s.io/apiextensions-apiserver/pkg/registry/customresource"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 )
 
 var crdGVR = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
@@ -30,6 +33,8 @@ type customKind struct {
 	structural            *structuralschema.Structural
 	preserveUnknownFields bool
 	strategy              strategy
+	// typeConverter is the structured-merge schema of server-side apply (nil: none could be built).
+	typeConverter managedfields.TypeConverter
 }
 
 // customKinds are the custom resources' kinds of the world, made from its CRDs when first needed
@@ -124,6 +129,11 @@ func newCustomKind(crd *apiextensionsv1.CustomResourceDefinition, version string
 			selectable = v.SelectableFields
 		}
 	}
+	if openAPI, err := builder.BuildOpenAPIV3(crd, version, builder.Options{}); err == nil {
+		if merged, err := builder.MergeSpecsV3(openAPI); err == nil {
+			k.typeConverter, _ = managedfields.NewTypeConverter(merged.Components.Schemas, crd.Spec.PreserveUnknownFields)
+		}
+	}
 	gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: version, Kind: crd.Spec.Names.Kind}
 	k.strategy = customresource.NewStrategy(crdserverscheme.NewUnstructuredObjectTyper(), crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
 		gvk, validator, statusValidator, k.structural, status, scale, selectable)
@@ -149,6 +159,21 @@ func (k *customKind) decode(obj *unstructured.Unstructured, strict bool) error {
 	}
 	if k.structural != nil {
 		structuraldefaulting.Default(obj.Object, k.structural)
+	}
+	return nil
+}
+
+// applyPatch is the server-side apply's first step for the kind (the field manager's
+// structuredMergeManager.Apply): the applied object made typed by the CRD's schema. A field the
+// schema does not declare fails it, with an error that is no API error (kubectl prints it after
+// "Error from server: ").
+func (k *customKind) applyPatch(patch *unstructured.Unstructured) error {
+	if k.typeConverter == nil {
+		return nil
+	}
+	if _, err := k.typeConverter.ObjectToTyped(patch); err != nil {
+		err = fmt.Errorf("failed to create typed patch object (%s/%s; %v): %v", patch.GetNamespace(), patch.GetName(), patch.GroupVersionKind(), err)
+		return &apierrors.StatusError{ErrStatus: *responsewriters.ErrorToAPIStatus(err)}
 	}
 	return nil
 }

@@ -26,6 +26,13 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, se
 		return refusedRequest(res, err, func(err error) error { return err })
 	}
 	a.attrs = attrs
+	if custom, err := w.customKind(a.gvk); err != nil {
+		return nil, err
+	} else if custom != nil {
+		if err := custom.applyPatch(sent); err != nil {
+			return res.refuse(StageValidation, err), nil
+		}
+	}
 	if existing != nil {
 		a.op, a.options = admission.Update, updateOptions(serverSideManager)
 		if isNamespace(obj) {

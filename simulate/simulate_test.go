@@ -276,6 +276,14 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			{kind: "ConfigMap", name: "c2", outcome: "refused", stage: "admission:ResourceQuota",
 				message: `Error from server (Forbidden): error when creating "m.yaml": configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=5, limited: configmaps=5`}},
 	}, {
+		name:       "a server-side apply of a custom resource with a field its schema does not declare",
+		user:       "olga",
+		existing:   shop + "---\n" + widgetCRD,
+		serverSide: true,
+		inputs:     "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3, shape: round}\n",
+		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
+			message: `Error from server: failed to create typed patch object (shop/w; example.com/v1, Kind=Widget): .spec.shape: field not declared in schema`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,

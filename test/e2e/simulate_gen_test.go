@@ -162,8 +162,10 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	case n >= 110 && n < 115:
 		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, name("quota"), nil), "spec": map[string]any{"hard": g.quotaHard()}}
 	case n >= 115:
+		// A maximum per pod, no defaults: of two LimitRanges of a namespace that default the same
+		// resource, LimitRanger applies the one its informer lists first, in the order of a Go map.
 		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, name("limits"), nil), "spec": map[string]any{"limits": []any{map[string]any{
-			"type": "Container", "max": map[string]any{"memory": g.parity.pick([]string{"1Gi", "600Mi"})}, "default": map[string]any{"memory": "300Mi"}}}}}
+			"type": "Pod", "max": map[string]any{"memory": g.parity.pick([]string{"1Gi", "200Mi"})}}}}}
 	case n < 10:
 		nsName := fmt.Sprintf("s%d-ns-%d", k, i)
 		*created = append(*created, nsName)

@@ -197,7 +197,7 @@ func stageOf(msg string) string {
 		return "admission:ResourceQuota"
 	case strings.Contains(msg, " usage per Container is "), strings.Contains(msg, " usage per Pod is "):
 		return "admission:LimitRanger"
-	case strings.Contains(msg, " cannot be handled as a "):
+	case strings.Contains(msg, " cannot be handled as a "), strings.Contains(msg, "failed to create typed patch object"):
 		return simulate.StageValidation // the decoding of the object, before admission
 	case missingNamespace.MatchString(msg):
 		return "admission:NamespaceLifecycle"
