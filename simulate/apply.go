@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -123,8 +124,14 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 		return nil, StageValidation, apierrors.NewInternalError(err)
 	}
 	if custom != nil {
+		var patched []byte
+		if old != nil {
+			if patched, err = json.Marshal(obj.Object); err != nil {
+				return nil, StageValidation, apierrors.NewInternalError(err)
+			}
+		}
 		obj = obj.DeepCopy()
-		if err := custom.decode(obj, true); err != nil {
+		if err := custom.decode(obj, patched); err != nil {
 			return nil, StageValidation, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 )
 
@@ -143,19 +144,23 @@ func newCustomKind(crd *apiextensionsv1.CustomResourceDefinition, version string
 // decode is what the API server's decoder for the kind does to a request's object
 // (unstructuredSchemaCoercer, then the defaulter): it drops the fields the schema does not declare
 // and fills in its defaults. With kubectl's fieldValidation=Strict, undeclared fields are an error,
-// worded as the create handler words a decoding error (transformDecodeError).
-func (k *customKind) decode(obj *unstructured.Unstructured, strict bool) error {
+// worded as the create handler words a decoding error (transformDecodeError), or for a PATCH
+// (patched, the patched object as JSON) as the JSON patcher words it (applyPatchToCurrentObject).
+func (k *customKind) decode(obj *unstructured.Unstructured, patched []byte) error {
 	gvk := obj.GroupVersionKind()
 	unknown, err := k.coerce(obj)
-	if err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
-	}
-	if strict && len(unknown) > 0 {
+	if err == nil && len(unknown) > 0 {
 		errs := make([]error, len(unknown))
 		for i, path := range unknown {
 			errs[i] = fmt.Errorf(`unknown field "%s"`, path)
 		}
-		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, runtime.NewStrictDecodingError(errs)))
+		err = runtime.NewStrictDecodingError(errs)
+	}
+	switch {
+	case err != nil && patched != nil:
+		return apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.Invalid(field.NewPath("patch"), string(patched), err.Error())})
+	case err != nil:
+		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
 	}
 	if k.structural != nil {
 		structuraldefaulting.Default(obj.Object, k.structural)

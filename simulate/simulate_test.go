@@ -284,6 +284,13 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
 			message: `Error from server: failed to create typed patch object (shop/w; example.com/v1, Kind=Widget): .spec.shape: field not declared in schema`}},
 	}, {
+		name:     "a patch of a custom resource with a field its schema does not declare",
+		user:     "olga",
+		existing: shop + "---\n" + widgetCRD + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop, uid: u, resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z'}\nspec: {size: 3}\n",
+		inputs:   "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3, shape: round}\n",
+		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
+			message: `The request is invalid: patch: Invalid value: "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",...`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
