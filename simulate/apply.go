@@ -119,6 +119,9 @@ func withLastApplied(obj, sent *unstructured.Unstructured) error {
 // refused it and the API server's error.
 func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Unstructured, authorizeCreate func() error) (*unstructured.Unstructured, string, error) {
 	ctx = a.context(ctx)
+	if err := w.cluster.sync(); err != nil {
+		return nil, StageMutating, apierrors.NewInternalError(err)
+	}
 	custom, err := w.customKind(a.gvk)
 	if err != nil {
 		return nil, StageValidation, apierrors.NewInternalError(err)

@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/compatibility"
 	kubeadmission "k8s.io/kubernetes/pkg/controlplane/apiserver/admission"
 	_ "k8s.io/kubernetes/pkg/features" // kube-apiserver's feature gates, at their defaults
@@ -73,7 +75,11 @@ type cluster struct {
 	client *fake.Clientset
 	// plugins run before the admission policies, final after them.
 	plugins, final []plugin
-	stop           chan struct{}
+	// informers are the plugins' informers, by the type of their objects; pending the writes they
+	// have yet to see.
+	informers map[reflect.Type]cache.SharedIndexInformer
+	pending   []write
+	stop      chan struct{}
 }
 
 // newCluster starts the informers of a fake clientset holding objects and initializes the plugins
@@ -116,28 +122,69 @@ func newCluster(ctx context.Context, authz authorizer.Authorizer, objects []runt
 	factory.Start(c.stop)
 	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	c.informers = map[reflect.Type]cache.SharedIndexInformer{}
 	for typ, ok := range factory.WaitForCacheSync(syncCtx.Done()) {
 		if !ok {
 			c.close()
 			return nil, fmt.Errorf("the simulated cluster's %v informer did not sync", typ)
 		}
+		c.informers[typ] = factory.InformerFor(reflect.New(typ.Elem()).Interface().(runtime.Object), nil)
 	}
 	return c, nil
 }
 
 func (c *cluster) close() { close(c.stop) }
 
-// add stores an object of a built-in kind in the simulated cluster, where the plugins find it (their
-// live lookups at once, their informers soon after). Objects of other kinds are not kept there.
+// add stores an object of a built-in kind in the simulated cluster, where the plugins find it: in
+// their live lookups at once, in their informers by the next sync. Objects of other kinds are not
+// kept there.
 func (c *cluster) add(obj *unstructured.Unstructured, gvr schema.GroupVersionResource) error {
 	typed, ok, err := toTyped(obj)
 	if err != nil || !ok {
 		return err
 	}
 	if _, err := c.client.Tracker().Get(gvr, obj.GetNamespace(), obj.GetName()); err == nil {
-		return c.client.Tracker().Update(gvr, typed, obj.GetNamespace())
+		err = c.client.Tracker().Update(gvr, typed, obj.GetNamespace())
+	} else {
+		err = c.client.Tracker().Add(typed)
 	}
-	return c.client.Tracker().Add(typed)
+	if err != nil {
+		return err
+	}
+	if informer := c.informers[reflect.TypeOf(typed)]; informer != nil {
+		key, _ := cache.MetaNamespaceKeyFunc(typed)
+		c.pending = append(c.pending, write{informer: informer, key: key, version: obj.GetResourceVersion(), kind: obj.GetKind()})
+	}
+	return nil
+}
+
+// write is an object stored in the simulated cluster that an informer has yet to see.
+type write struct {
+	informer     cache.SharedIndexInformer
+	key, version string
+	kind         string
+}
+
+// sync waits until the informers hold every object stored since the last sync, at its resource
+// version: before a request's admission, so that a plugin sees the objects accepted before it
+// whichever way it looks, as the API server's do when the next request of a kubectl apply comes.
+func (c *cluster) sync() error {
+	defer func() { c.pending = c.pending[:0] }()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range c.pending {
+		for {
+			if got, ok, _ := p.informer.GetIndexer().GetByKey(p.key); ok {
+				if m, err := meta.Accessor(got); err == nil && m.GetResourceVersion() == p.version {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the simulated cluster's informer did not see %s %s", p.kind, p.key)
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	return nil
 }
 
 // clientScheme holds client-go's built-in types, those of its fake clientset and of kubectl's
