@@ -143,7 +143,7 @@ func (c *cluster) add(obj *unstructured.Unstructured, gvr schema.GroupVersionRes
 	if err != nil || !ok {
 		return err
 	}
-	if _, err := c.client.Tracker().Get(gvr, obj.GetNamespace(), obj.GetName()); err == nil {
+	if _, getErr := c.client.Tracker().Get(gvr, obj.GetNamespace(), obj.GetName()); getErr == nil {
 		err = c.client.Tracker().Update(gvr, typed, obj.GetNamespace())
 	} else {
 		err = c.client.Tracker().Add(typed)
