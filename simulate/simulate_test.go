@@ -111,6 +111,26 @@ spec:
               message: red widgets have an odd size
 `
 
+// failingMutation labels a ConfigMap with its key b, and fails for one without it.
+const failingMutation = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: label-b}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{metadata: Object.metadata{labels: {'b': object.data['b']}}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: label-b}
+spec: {policyName: label-b}
+`
+
 type want struct {
 	kind, name, outcome, stage string
 	message                    string         // the whole message, or its start when it ends in "..."
@@ -290,6 +310,14 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		inputs:   "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3, shape: round}\n",
 		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
 			message: `The request is invalid: patch: Invalid value: "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",...`}},
+	}, {
+		name:     "a MutatingAdmissionPolicy that fails refuses as the API server words it",
+		user:     "alice",
+		existing: shop,
+		policies: failingMutation,
+		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: x}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "mutating",
+			message: `The configmaps "c" is invalid: : policy 'label-b' with binding 'label-b' denied request: expression 'Object{metadata: Object.metadata{labels: {'b': object.data['b']}}}' resulted in error: no such key: b`}},
 	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",

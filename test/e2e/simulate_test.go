@@ -589,7 +589,8 @@ spec:
 // content, one by the request's user (with reason Forbidden), a denial of too many replicas, and a
 // warning. MutatingAdmissionPolicies: a label on every ConfigMap (an apply configuration), a
 // Deployment of 4 replicas scaled to 2 (a JSON patch under a match condition), a Widget's owner
-// (the user), and a Secret's label read from its data, which fails without the key.
+// (the user), a Widget of size 2 made green (an apply configuration of a custom resource, before
+// its CEL rule), and a Secret's label read from its data, which fails without the key.
 const simPolicies = `
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingAdmissionPolicy
@@ -643,6 +644,25 @@ apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingAdmissionPolicyBinding
 metadata: {name: sim-widget-owner}
 spec: {policyName: sim-widget-owner}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-widget-two-green}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [widgets]}]
+  matchConditions:
+  - {name: two, expression: "has(object.spec.size) && object.spec.size == 2"}
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{spec: Object.spec{color: 'green'}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-widget-two-green}
+spec: {policyName: sim-widget-two-green}
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingAdmissionPolicy
