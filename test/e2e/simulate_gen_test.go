@@ -159,12 +159,15 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	switch n := g.r.IntN(120); {
 	case n >= 100 && n < 110:
 		obj = map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta(ns, name("widget"), nil), "spec": g.widgetSpec()}
+	// One ResourceQuota and one LimitRange per namespace, named as the world's of ns-b: of two
+	// quotas or LimitRanges of a namespace that both refuse a request (or both default a
+	// resource), kube-apiserver's plugins name (or apply) the one their informer lists first, in
+	// the order of a Go map, so that the API server's answer is not the same twice.
 	case n >= 110 && n < 115:
-		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, name("quota"), nil), "spec": map[string]any{"hard": g.quotaHard()}}
+		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, "sim-quota", nil), "spec": map[string]any{"hard": g.quotaHard()}}
 	case n >= 115:
-		// A maximum per pod, no defaults: of two LimitRanges of a namespace that default the same
-		// resource, LimitRanger applies the one its informer lists first, in the order of a Go map.
-		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, name("limits"), nil), "spec": map[string]any{"limits": []any{map[string]any{
+		// A maximum per pod, no defaults.
+		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, "sim-limits", nil), "spec": map[string]any{"limits": []any{map[string]any{
 			"type": "Pod", "max": map[string]any{"memory": g.parity.pick([]string{"1Gi", "200Mi"})}}}}}
 	case n < 10:
 		nsName := fmt.Sprintf("s%d-ns-%d", k, i)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -431,10 +432,10 @@ func waitServed(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionReso
 	}
 }
 
-// quotaController does, for every ResourceQuota without a status, what kube-controller-manager's
-// resource quota controller does first (envtest runs no controller-manager): it writes the quota's
-// hard limits and their usage to its status. The quotas' resources are object counts, which it
-// counts by listing (pods that are not terminal: no pod of these tests runs).
+// quotaController does, for every ResourceQuota without a status or whose hard limits changed, what
+// kube-controller-manager's resource quota controller does (envtest runs no controller-manager): it
+// writes the quota's hard limits and their usage to its status. The quotas' resources are object
+// counts, which it counts by listing (pods that are not terminal: no pod of these tests runs).
 func quotaController(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interface) {
 	t.Helper()
 	ctx := t.Context()
@@ -449,7 +450,7 @@ func quotaController(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interfac
 		"count/widgets.example.com": widgetGVR,
 	}
 	for _, q := range quotas.Items {
-		if q.Status.Hard != nil {
+		if q.Status.Hard != nil && apiequality.Semantic.DeepEqual(q.Spec.Hard, q.Status.Hard) {
 			continue
 		}
 		q.Status.Hard, q.Status.Used = q.Spec.Hard, corev1.ResourceList{}
