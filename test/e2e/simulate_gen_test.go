@@ -159,6 +159,9 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	switch n := g.r.IntN(120); {
 	case n >= 100 && n < 110:
 		obj = map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta(ns, name("widget"), nil), "spec": g.widgetSpec()}
+		if g.r.IntN(5) == 0 {
+			obj["status"] = map[string]any{"ready": true}
+		}
 	// One ResourceQuota and one LimitRange per namespace, named as the world's of ns-b: of two
 	// quotas or LimitRanges of a namespace that both refuse a request (or both default a
 	// resource), kube-apiserver's plugins name (or apply) the one their informer lists first, in

@@ -545,8 +545,8 @@ spec:
   hard: {pods: "3", configmaps: "4", count/secrets: "2", count/widgets.example.com: "2"}
 `
 
-// simWidgetCRD serves Widgets: a size of at most 10, a color that defaults to blue, an owner, and
-// the rule that a red widget has an odd size.
+// simWidgetCRD serves Widgets: a size of at most 10, a color that defaults to blue, an owner, the
+// rule that a red widget has an odd size, and a status subresource (a status applied is dropped).
 const simWidgetCRD = `
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -572,6 +572,11 @@ spec:
             x-kubernetes-validations:
             - rule: "self.color != 'red' || self.size % 2 == 1"
               message: red widgets have an odd size
+          status:
+            type: object
+            properties:
+              ready: {type: boolean}
+    subresources: {status: {}}
 `
 
 const simLimitRange = `
