@@ -166,6 +166,9 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	// quotas or LimitRanges of a namespace that both refuse a request (or both default a
 	// resource), kube-apiserver's plugins name (or apply) the one their informer lists first, in
 	// the order of a Go map, so that the API server's answer is not the same twice.
+	// They may exist already: a server-side session (see the default case) makes a ConfigMap instead.
+	case n >= 110 && serverSide:
+		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
 	case n >= 110 && n < 115:
 		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, "sim-quota", nil), "spec": map[string]any{"hard": g.quotaHard()}}
 	case n >= 115:
