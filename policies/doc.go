@@ -1,5 +1,5 @@
 // Package policies is verdict's engine-neutral policy model: the admission request a policy judges
-// (Request), what it says about it (Finding, Outcome, with the pairs of policy and binding that judged
+// (Request, read from an AdmissionRequest by FromAdmissionRequest), what it says about it (Finding, Outcome, with the pairs of policy and binding that judged
 // it, Ref), the objects policies may read besides the request (Store: namespaces, params, inventory),
 // and the interfaces that each policy format implements. Each format also tells which of its
 // policies take a kind of object (Resource), so that verdict audit lists only those kinds.

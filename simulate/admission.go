@@ -85,9 +85,10 @@ func (w *world) mutate(ctx context.Context, attrs admission.Attributes) (string,
 	return "", nil
 }
 
-// validate runs the built-in validating plugins in order.
-func (w *world) validate(ctx context.Context, attrs admission.Attributes) (string, error) {
-	for _, p := range w.cluster.plugins {
+// validate runs the built-in validating plugins of a stage in order: those before the admission
+// policies, or the final ones (ResourceQuota).
+func (w *world) validate(ctx context.Context, attrs admission.Attributes, plugins []plugin) (string, error) {
+	for _, p := range plugins {
 		v, ok := p.Interface.(admission.ValidationInterface)
 		if !ok || !p.Handles(attrs.GetOperation()) {
 			continue

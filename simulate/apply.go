@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -118,6 +119,25 @@ func withLastApplied(obj, sent *unstructured.Unstructured) error {
 // refused it and the API server's error.
 func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Unstructured, authorizeCreate func() error) (*unstructured.Unstructured, string, error) {
 	ctx = a.context(ctx)
+	if err := w.cluster.sync(); err != nil {
+		return nil, StageMutating, apierrors.NewInternalError(err)
+	}
+	custom, err := w.customKind(a.gvk)
+	if err != nil {
+		return nil, StageValidation, apierrors.NewInternalError(err)
+	}
+	if custom != nil {
+		var patched []byte
+		if old != nil {
+			if patched, err = json.Marshal(obj.Object); err != nil {
+				return nil, StageValidation, apierrors.NewInternalError(err)
+			}
+		}
+		obj = obj.DeepCopy()
+		if err := custom.decode(obj, patched); err != nil {
+			return nil, StageValidation, err
+		}
+	}
 	internal, _, err := toInternal(obj)
 	if err != nil {
 		return nil, StageValidation, apierrors.NewBadRequest(err.Error())
@@ -149,10 +169,10 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 	if err := w.escalation(ctx, internal, a.namespace); err != nil {
 		return nil, StageEscalation, err
 	}
-	if err := validateObject(ctx, a, internal, oldInternal); err != nil {
+	if err := validateObject(ctx, a, custom, internal, oldInternal); err != nil {
 		return nil, StageValidation, err
 	}
-	if Validated(a.gvk.GroupKind()) {
+	if Validated(a.gvk.GroupKind()) && custom == nil {
 		if mutated, err = fromInternal(internal, a.gvk); err != nil {
 			return nil, StageValidation, apierrors.NewInternalError(err)
 		}
@@ -162,11 +182,20 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 			return nil, StageAuthorization, err
 		}
 	}
-	if stage, err := w.validate(ctx, attrs); err != nil {
+	if stage, err := w.validate(ctx, attrs, w.cluster.plugins); err != nil {
 		return nil, stage, err
 	}
 	if err := w.validatePolicies(ctx, a, mutated, old, attrs); err != nil {
 		return nil, StageValidating, err
+	}
+	if stage, err := w.validate(ctx, attrs, w.cluster.final); err != nil {
+		return nil, stage, err
+	}
+	if custom != nil {
+		// The storage's encoder prunes what admission added outside the schema.
+		if _, err := custom.coerce(mutated); err != nil {
+			return nil, StageValidation, apierrors.NewInternalError(err)
+		}
 	}
 	return mutated, "", nil
 }

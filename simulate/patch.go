@@ -3,6 +3,9 @@ package simulate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -10,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apiserver/pkg/admission"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/kubectl/pkg/util"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -28,6 +30,12 @@ const Unchanged Outcome = "unchanged"
 // one PATCH unless it is empty; the API server applies it and admits the result as an UPDATE.
 func (w *world) patch(ctx context.Context, res *Result, a *attempt, sent, existing *unstructured.Unstructured) (*Result, error) {
 	obj := sent
+	if _, ok := existing.GetAnnotations()[corev1.LastAppliedConfigAnnotation]; !ok {
+		// kubectl's own warning (apply.go, warningNoLastAppliedConfigAnnotation), before the patch.
+		name := info(a.gvk, a.gvr, obj.GetNamespace(), a.name).ObjectName()
+		res.Warnings = append(res.Warnings, fmt.Sprintf("resource %[1]s is missing the %[2]s annotation which is required by %[3]s apply. %[3]s apply should only be used on resources created declaratively by either %[3]s create --save-config or %[3]s apply. The missing annotation will be patched automatically.",
+			name, corev1.LastAppliedConfigAnnotation, "kubectl"))
+	}
 	patched, patch, err := threeWay(sent, existing)
 	if err != nil {
 		return nil, err
@@ -71,7 +79,7 @@ func threeWay(obj, existing *unstructured.Unstructured) (*unstructured.Unstructu
 		return nil, nil, err
 	}
 	var patch, out []byte
-	if versioned, err := clientgoscheme.Scheme.New(obj.GroupVersionKind()); err == nil {
+	if versioned, err := clientScheme.New(obj.GroupVersionKind()); err == nil {
 		meta, err := strategicpatch.NewPatchMetaFromStruct(versioned)
 		if err != nil {
 			return nil, nil, err

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apiserver/pkg/admission"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 
@@ -27,6 +28,13 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, se
 		return refusedRequest(res, err, func(err error) error { return err })
 	}
 	a.attrs = attrs
+	if custom, err := w.customKind(a.gvk); err != nil {
+		return nil, err
+	} else if custom != nil {
+		if err := custom.applyPatch(sent); err != nil {
+			return res.refuse(StageValidation, err), nil
+		}
+	}
 	if existing != nil {
 		a.op, a.options = admission.Update, updateOptions(serverSideManager)
 		if isNamespace(obj) {
@@ -34,6 +42,9 @@ func (w *world) serverSide(ctx context.Context, res *Result, a *attempt, obj, se
 		}
 		merged, err := applied(sent, existing)
 		if err != nil {
+			return nil, err
+		}
+		if err := syncLastApplied(merged, sent, existing); err != nil {
 			return nil, err
 		}
 		stored, stage, err := w.admit(ctx, a, merged, existing, nil)
@@ -73,7 +84,7 @@ func applied(obj, existing *unstructured.Unstructured) (*unstructured.Unstructur
 		return nil, err
 	}
 	var out []byte
-	if versioned, err := clientgoscheme.Scheme.New(obj.GroupVersionKind()); err == nil {
+	if versioned, err := clientScheme.New(obj.GroupVersionKind()); err == nil {
 		out, err = strategicpatch.StrategicMergePatch(current, patch, versioned)
 		if err != nil {
 			return nil, err
@@ -86,4 +97,29 @@ func applied(obj, existing *unstructured.Unstructured) (*unstructured.Unstructur
 		return nil, err
 	}
 	return manifest.Normalize(u)
+}
+
+// syncLastApplied is what the API server's field manager does for kubectl's server-side apply of an
+// object that has client-side apply's annotation (managedfields' lastAppliedUpdater): the annotation
+// becomes the applied object, without the annotation itself, so that a later client-side apply
+// starts from it.
+func syncLastApplied(merged, sent, existing *unstructured.Unstructured) error {
+	if _, ok := existing.GetAnnotations()[corev1.LastAppliedConfigAnnotation]; !ok {
+		return nil
+	}
+	applied := sent.DeepCopy()
+	annotations := applied.GetAnnotations()
+	delete(annotations, corev1.LastAppliedConfigAnnotation)
+	applied.SetAnnotations(annotations)
+	value, err := runtime.Encode(unstructured.UnstructuredJSONScheme, applied)
+	if err != nil {
+		return err
+	}
+	annotations = merged.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[corev1.LastAppliedConfigAnnotation] = string(value)
+	merged.SetAnnotations(annotations)
+	return nil
 }

@@ -22,7 +22,7 @@ type Options struct {
 	// Policies are the admission policies of the cluster; nil means none.
 	Policies *bundle.Bundle
 	// Existing are the cluster's other objects before the apply (--existing): Namespaces, the
-	// objects an apply would patch, LimitRanges, PriorityClasses.
+	// objects an apply would patch, LimitRanges, ResourceQuotas, PriorityClasses, CRDs.
 	Existing []manifest.Document
 	// ServerSide applies as kubectl apply --server-side does: one apply PATCH per object.
 	ServerSide bool
@@ -77,7 +77,8 @@ type Result struct {
 	Stage    string    `json:"stage"`
 	Message  string    `json:"message"`
 	Requests []Request `json:"requests"`
-	// Warnings are the API server's warnings, as kubectl prints them after "Warning: ".
+	// Warnings are what kubectl prints after "Warning: ": the API server's warnings, and kubectl's
+	// own for an existing object without the last-applied annotation.
 	Warnings []string `json:"warnings"`
 	// Object is the object as it would be stored; nil for a refused object.
 	Object *unstructured.Unstructured `json:"object"`

@@ -7,14 +7,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
 
 // grants are RBAC objects for the tests: alice edits in shop and may bind edit there; bob may
-// patch but not create ConfigMaps in shop; carol administers shop.
+// patch but not create ConfigMaps in shop; carol administers shop; olga administers the cluster.
 const grants = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: olga}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: User, name: olga}]
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: alice-edit, namespace: shop}
@@ -75,10 +83,60 @@ metadata: {name: no-alice}
 spec: {policyName: no-alice, validationActions: [Deny]}
 `
 
+// widgetCRD serves Widgets: a size at most 10, a color that defaults to blue, and a rule that a red
+// widget has an odd size.
+const widgetCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, maximum: 10}
+              color: {type: string, default: blue}
+            x-kubernetes-validations:
+            - rule: "self.color != 'red' || self.size % 2 == 1"
+              message: red widgets have an odd size
+`
+
+// failingMutation labels a ConfigMap with its key b, and fails for one without it.
+const failingMutation = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: label-b}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{metadata: Object.metadata{labels: {'b': object.data['b']}}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: label-b}
+spec: {policyName: label-b}
+`
+
 type want struct {
 	kind, name, outcome, stage string
-	message                    string // the whole message, or its start when it ends in "..."
-	warning                    string // the start of a warning, if any
+	message                    string         // the whole message, or its start when it ends in "..."
+	warning                    string         // the start of a warning, if any
+	stored                     map[string]any // the whole stored object, if given
+	status                     map[string]any // the stored object's status, if given
 }
 
 func TestRun(t *testing.T) {
@@ -171,6 +229,96 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:LimitRanger",
 			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi`}},
 	}, {
+		name: "ResourceQuota counts the existing objects and those the apply creates",
+		user: "alice",
+		existing: shop + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '2', count/secrets: '0'}}\n",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c2, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c1", outcome: "created"},
+			{kind: "ConfigMap", name: "c2", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=2, limited: configmaps=2`},
+			{kind: "Secret", name: "s", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": secrets "s" is forbidden: exceeded quota: q, requested: count/secrets=1, used: count/secrets=0, limited: count/secrets=0`}},
+	}, {
+		name: "a ResourceQuota that requires limits",
+		user: "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: mem, namespace: shop}\nspec: {hard: {limits.memory: 1Gi}}\n",
+		inputs: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:ResourceQuota",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: failed quota: mem: must specify limits.memory for: c`}},
+	}, {
+		name: "a ResourceQuota whose usage is not known yet",
+		user: "alice",
+		existing: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {pods: '1'}}\nstatus: {hard: {pods: '1'}}\n",
+		inputs: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
+		want: []want{{kind: "Pod", name: "p", outcome: "refused", stage: "admission:ResourceQuota",
+			message: `Error from server (Forbidden): error when creating "m.yaml": pods "p" is forbidden: status unknown for quota: q, resources: pods`}},
+	}, {
+		name:     "a ResourceQuota the apply creates has no status yet and limits nothing",
+		user:     "olga",
+		existing: shop,
+		inputs: "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '0'}}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n",
+		want: []want{{kind: "ResourceQuota", name: "q", outcome: "created"}, {kind: "ConfigMap", name: "c", outcome: "created"}},
+	}, {
+		name:     "a custom resource is pruned, defaulted and validated by its CRD",
+		user:     "olga",
+		existing: shop + "---\n" + widgetCRD,
+		inputs: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ok, namespace: shop}\nspec: {size: 3}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: big, namespace: shop}\nspec: {size: 30}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: odd, namespace: shop}\nspec: {size: 4, color: red}\n---\n" +
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: extra, namespace: shop}\nspec: {size: 3, shape: round, more: 1}\n",
+		want: []want{{kind: "Widget", name: "ok", outcome: "created", stored: map[string]any{
+			"apiVersion": "example.com/v1", "kind": "Widget", "spec": map[string]any{"size": int64(3), "color": "blue"},
+			"metadata": map[string]any{"name": "ok", "namespace": "shop", "generation": int64(1), "annotations": map[string]any{
+				"kubectl.kubernetes.io/last-applied-configuration": `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"annotations":{},"name":"ok","namespace":"shop"},"spec":{"size":3}}` + "\n"}}}},
+			{kind: "Widget", name: "big", outcome: "refused", stage: "validation",
+				message: `The Widget "big" is invalid: spec.size: Invalid value: 30: spec.size in body should be less than or equal to 10`},
+			{kind: "Widget", name: "odd", outcome: "refused", stage: "validation",
+				message: `The Widget "odd" is invalid: spec: Invalid value: red widgets have an odd size`},
+			{kind: "Widget", name: "extra", outcome: "refused", stage: "validation",
+				message: `Error from server (BadRequest): error when creating "m.yaml": Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.more", unknown field "spec.shape"`}},
+	}, {
+		name: "a ResourceQuota read from a cluster keeps its status, and counts what the apply creates",
+		user: "olga",
+		existing: shop + "---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\n" +
+			"spec: {hard: {configmaps: '5'}}\nstatus: {hard: {configmaps: '5'}, used: {configmaps: '4'}}\n",
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: shop}\n---\n" +
+			"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {configmaps: '6'}}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c2, namespace: shop}\n",
+		want: []want{{kind: "ConfigMap", name: "c1", outcome: "created"},
+			{kind: "ResourceQuota", name: "q", outcome: "configured", status: map[string]any{
+				"hard": map[string]any{"configmaps": "5"}, "used": map[string]any{"configmaps": "5"}}},
+			{kind: "ConfigMap", name: "c2", outcome: "refused", stage: "admission:ResourceQuota",
+				message: `Error from server (Forbidden): error when creating "m.yaml": configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=5, limited: configmaps=5`}},
+	}, {
+		name:       "a server-side apply of a custom resource with a field its schema does not declare",
+		user:       "olga",
+		existing:   shop + "---\n" + widgetCRD,
+		serverSide: true,
+		inputs:     "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3, shape: round}\n",
+		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
+			message: `Error from server: failed to create typed patch object (shop/w; example.com/v1, Kind=Widget): .spec.shape: field not declared in schema`}},
+	}, {
+		name:     "a patch of a custom resource with a field its schema does not declare",
+		user:     "olga",
+		existing: shop + "---\n" + widgetCRD + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop, uid: u, resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z'}\nspec: {size: 3}\n",
+		inputs:   "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3, shape: round}\n",
+		want: []want{{kind: "Widget", name: "w", outcome: "refused", stage: "validation",
+			message: `The request is invalid: patch: Invalid value: "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",...`}},
+	}, {
+		name:     "a MutatingAdmissionPolicy that fails refuses as the API server words it",
+		user:     "alice",
+		existing: shop,
+		policies: failingMutation,
+		inputs:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: x}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "mutating",
+			message: `The configmaps "c" is invalid: : policy 'label-b' with binding 'label-b' denied request: expression 'Object{metadata: Object.metadata{labels: {'b': object.data['b']}}}' resulted in error: no such key: b`}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
@@ -187,6 +335,16 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 			}
 			for i, w := range tc.want {
 				checkResult(t, &rep.Results[i], w)
+				if w.status != nil {
+					if diff := cmp.Diff(w.status, rep.Results[i].Object.Object["status"]); diff != "" {
+						t.Errorf("%s %s: stored status (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
+				if w.stored != nil {
+					if diff := cmp.Diff(w.stored, rep.Results[i].Object.Object); diff != "" {
+						t.Errorf("%s %s: stored object (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
 			}
 		})
 	}

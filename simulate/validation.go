@@ -15,8 +15,10 @@ import (
 	"k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	"k8s.io/kubernetes/pkg/registry/batch/job"
 	"k8s.io/kubernetes/pkg/registry/core/configmap"
+	"k8s.io/kubernetes/pkg/registry/core/limitrange"
 	"k8s.io/kubernetes/pkg/registry/core/namespace"
 	"k8s.io/kubernetes/pkg/registry/core/pod"
+	"k8s.io/kubernetes/pkg/registry/core/resourcequota"
 	"k8s.io/kubernetes/pkg/registry/core/secret"
 	"k8s.io/kubernetes/pkg/registry/core/serviceaccount"
 	"k8s.io/kubernetes/pkg/registry/rbac/clusterrole"
@@ -33,14 +35,16 @@ type strategy interface {
 
 // strategies are the registry strategies of the kinds whose object validation simulate runs: the
 // API server's own (k8s.io/kubernetes/pkg/registry), which validate through
-// k8s.io/kubernetes/pkg/apis/*/validation. Objects of other kinds are not validated (the README
-// says so).
+// k8s.io/kubernetes/pkg/apis/*/validation. Custom resources are validated by their CRD's
+// (customKind); objects of other kinds are not validated (the README says so).
 var strategies = map[schema.GroupKind]strategy{
 	{Group: "", Kind: "Pod"}:                                         pod.Strategy,
 	{Group: "", Kind: "ConfigMap"}:                                   configmap.Strategy,
 	{Group: "", Kind: "Secret"}:                                      secret.Strategy,
 	{Group: "", Kind: "Namespace"}:                                   namespace.Strategy,
 	{Group: "", Kind: "ServiceAccount"}:                              serviceaccount.Strategy,
+	{Group: "", Kind: "ResourceQuota"}:                               resourcequota.Strategy,
+	{Group: "", Kind: "LimitRange"}:                                  limitrange.Strategy,
 	{Group: "apps", Kind: "Deployment"}:                              deployment.Strategy,
 	{Group: "apps", Kind: "StatefulSet"}:                             statefulset.Strategy,
 	{Group: "apps", Kind: "DaemonSet"}:                               daemonset.Strategy,
@@ -69,9 +73,13 @@ const AllowPrivileged = true
 // fields (FillObjectMetaSystemFields) then rest.BeforeCreate (PrepareForCreate, Validate, the
 // object meta's validation, warnings); on update, rest.BeforeUpdate. obj is the internal object,
 // changed in place as the store changes it.
-func validateObject(ctx context.Context, a *attempt, obj, old runtime.Object) error {
+// A custom resource is validated by the strategy of its CRD (custom is nil for other kinds).
+func validateObject(ctx context.Context, a *attempt, custom *customKind, obj, old runtime.Object) error {
 	capabilities.Setup(AllowPrivileged, 0)
 	s, ok := strategies[a.gvk.GroupKind()]
+	if custom != nil {
+		s, ok = custom.strategy, true
+	}
 	if !ok {
 		return nil
 	}

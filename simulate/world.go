@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -51,7 +52,8 @@ type world struct {
 	// modelAuthz is the API server's authorizer over modelAuthzOf, the model it was made of.
 	modelAuthz   authorizer.Authorizer
 	modelAuthzOf *rbacsim.Model
-	revision     int // the last resource version given
+	revision     atomic.Int64 // the last resource version given
+	custom       customKinds
 }
 
 func newWorld(ctx context.Context, opts Options) (*world, error) {
@@ -84,7 +86,6 @@ func newWorld(ctx context.Context, opts Options) (*world, error) {
 		}
 		initial = append(initial, p.Object)
 	}
-	var typed []runtime.Object
 	for _, obj := range initial {
 		res, err := w.resource(obj)
 		if err != nil {
@@ -98,17 +99,25 @@ func newWorld(ctx context.Context, opts Options) (*world, error) {
 			w.objects[keyOf(corev1.SchemeGroupVersion.WithResource("serviceaccounts"), sa.GetNamespace(), sa.GetName())] = sa
 		}
 	}
-	for _, obj := range w.objects {
+	typedByKey := map[objectKey]runtime.Object{}
+	for k, obj := range w.objects {
 		if t, ok, err := toTyped(obj); err != nil {
 			return nil, err
 		} else if ok {
-			typed = append(typed, t)
+			typedByKey[k] = t
 		}
+	}
+	if err := quotaStatuses(w.objects, typedByKey); err != nil {
+		return nil, fmt.Errorf("--existing: the status of a ResourceQuota: %w", err)
+	}
+	typed := make([]runtime.Object, 0, len(typedByKey))
+	for _, t := range typedByKey {
+		typed = append(typed, t)
 	}
 	if err := w.addRBAC(initial...); err != nil {
 		return nil, err
 	}
-	c, err := newCluster(ctx, w.authorizer(), typed)
+	c, err := newCluster(ctx, w.authorizer(), typed, func() string { return strconv.FormatInt(w.revision.Add(1), 10) })
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +138,7 @@ func (w *world) resource(obj *unstructured.Unstructured) (schema.GroupVersionRes
 
 // get returns an object of the simulated cluster, or nil.
 func (w *world) get(gvr schema.GroupVersionResource, namespace, name string) *unstructured.Unstructured {
-	return w.objects[keyOf(gvr, namespace, name)]
+	return w.withQuotaStatus(w.objects[keyOf(gvr, namespace, name)])
 }
 
 // store keeps an accepted object: in the world, in the plugins' fake cluster, and in the RBAC model
@@ -223,10 +232,10 @@ func (w *world) current() authorizer.Authorizer {
 // stamp gives an object of the cluster what the API server's storage gives it: a resource version
 // (a new one for every write), and a uid and creation time when it has none.
 func (w *world) stamp(obj *unstructured.Unstructured) {
-	w.revision++
-	obj.SetResourceVersion(strconv.Itoa(w.revision))
+	revision := w.revision.Add(1)
+	obj.SetResourceVersion(strconv.FormatInt(revision, 10))
 	if obj.GetUID() == "" {
-		obj.SetUID(types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", w.revision)))
+		obj.SetUID(types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", revision)))
 	}
 	if created := obj.GetCreationTimestamp(); created.IsZero() {
 		obj.SetCreationTimestamp(metav1.Now())

@@ -24,6 +24,23 @@ func TestSimulateFormats(t *testing.T) {
 	}
 }
 
+// TestSimulateCustomResourcesAndQuota applies Widgets, validated by their CRD of --existing, and a
+// ConfigMap beyond the namespace's ResourceQuota (its status as the quota controller would write it:
+// shop holds the ConfigMap of existing.yaml).
+func TestSimulateCustomResourcesAndQuota(t *testing.T) {
+	for _, format := range []string{"table", "json"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", "simulate", "-f", "testdata/simulate/widgets.yaml", "--as", "alice",
+				"--rbac", "testdata/simulate/rbac.yaml", "--rbac", "testdata/simulate/widgets-rbac.yaml", "--with-defaults",
+				"--existing", "testdata/simulate/existing.yaml", "--existing", "testdata/simulate/widgets-existing.yaml", "-o", format)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (objects are refused); stderr:\n%s", code, errOut)
+			}
+			golden(t, filepath.Join("testdata/simulate", "widgets."+map[string]string{"table": "table.txt", "json": "json"}[format]), out)
+		})
+	}
+}
+
 func TestSimulateExitCodes(t *testing.T) {
 	cases := []cliCase{
 		{"accepted", []string{"simulate", "-f", "-", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},

@@ -25,9 +25,8 @@ func applyAsAdmin(t *testing.T, dyn dynamic.Interface, data []byte) {
 	if err := set.Err(); err != nil {
 		t.Fatal(err)
 	}
-	resources := manifest.BuiltinResources()
 	for _, d := range set.Documents {
-		res, ok := resources.Lookup(d.Object.GroupVersionKind())
+		res, ok := simResources.Lookup(d.Object.GroupVersionKind())
 		if !ok {
 			t.Fatalf("%s: unknown kind", d.Describe())
 		}
@@ -37,8 +36,8 @@ func applyAsAdmin(t *testing.T, dyn dynamic.Interface, data []byte) {
 	}
 }
 
-// waitPolicies waits until the API server enforces the ValidatingAdmissionPolicies: a dry-run
-// ConfigMap with the forbidden key is refused.
+// waitPolicies waits until the API server enforces the admission policies: a dry-run ConfigMap
+// with the forbidden key is refused, one without it is labelled.
 func waitPolicies(t *testing.T, dyn dynamic.Interface) {
 	t.Helper()
 	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
@@ -47,14 +46,39 @@ func waitPolicies(t *testing.T, dyn dynamic.Interface) {
 	for {
 		_, err := dyn.Resource(nsGVR.GroupVersion().WithResource("configmaps")).Namespace("default").Create(t.Context(), cm, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		if apierrors.IsInvalid(err) {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the ValidatingAdmissionPolicies are not enforced after 30s (last: %v)", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// and the MutatingAdmissionPolicies: a dry-run ConfigMap gets the label.
+	delete(cm.Object, "data")
+	for {
+		got, err := dyn.Resource(nsGVR.GroupVersion().WithResource("configmaps")).Namespace("default").Create(t.Context(), cm, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err == nil && got.GetLabels()["mutated"] == "yes" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the MutatingAdmissionPolicies are not enforced after 30s (last: %v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
+
+// simResources are the built-in kinds and the test's Widgets.
+var simResources = func() *manifest.Resources {
+	r := manifest.BuiltinResources()
+	set := manifest.Decode("crd.yaml", []byte(simWidgetCRD))
+	if err := set.Err(); err != nil {
+		panic(err)
+	}
+	if err := r.AddCRD(set.Documents[0].Object); err != nil {
+		panic(err)
+	}
+	return r
+}()
 
 // simObject is one object of a session.
 type simObject struct{ *unstructured.Unstructured }
@@ -62,7 +86,7 @@ type simObject struct{ *unstructured.Unstructured }
 func (o simObject) isNamespace() bool { return o.GetKind() == "Namespace" }
 
 func (o simObject) ref() objectRef {
-	res, ok := manifest.BuiltinResources().Lookup(o.GroupVersionKind())
+	res, ok := simResources.Lookup(o.GroupVersionKind())
 	if !ok {
 		panic("unknown kind " + o.GetKind())
 	}
@@ -132,7 +156,25 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 		name = func(kind string) string { return fmt.Sprintf("s%d-%s-u%d", k, kind, i) }
 	}
 	var obj map[string]any
-	switch n := g.r.IntN(100); {
+	switch n := g.r.IntN(120); {
+	case n >= 100 && n < 110:
+		obj = map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta(ns, name("widget"), nil), "spec": g.widgetSpec()}
+		if g.r.IntN(5) == 0 {
+			obj["status"] = map[string]any{"ready": true}
+		}
+	// One ResourceQuota and one LimitRange per namespace, named as the world's of ns-b: of two
+	// quotas or LimitRanges of a namespace that both refuse a request (or both default a
+	// resource), kube-apiserver's plugins name (or apply) the one their informer lists first, in
+	// the order of a Go map, so that the API server's answer is not the same twice.
+	// They may exist already: a server-side session (see the default case) makes a ConfigMap instead.
+	case n >= 110 && serverSide:
+		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
+	case n >= 110 && n < 115:
+		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, "sim-quota", nil), "spec": map[string]any{"hard": g.quotaHard()}}
+	case n >= 115:
+		// A maximum per pod, no defaults.
+		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, "sim-limits", nil), "spec": map[string]any{"limits": []any{map[string]any{
+			"type": "Pod", "max": map[string]any{"memory": g.parity.pick([]string{"1Gi", "200Mi"})}}}}}
 	case n < 10:
 		nsName := fmt.Sprintf("s%d-ns-%d", k, i)
 		*created = append(*created, nsName)
@@ -144,7 +186,11 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 		}
 		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil), "data": data}
 	case n < 35:
-		obj = map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta(ns, name("secret"), nil), "data": map[string]any{"a": "YQ=="}}
+		data := map[string]any{"a": "YQ=="}
+		if g.r.IntN(2) == 0 {
+			data["b"] = "Yg==" // which sim-secret-label reads
+		}
+		obj = map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta(ns, name("secret"), nil), "data": data}
 	case n < 50:
 		obj = map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": meta(ns, name("pod"), nil), "spec": g.podSpec()}
 	case n < 62:
@@ -173,6 +219,34 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
 	}
 	return simObject{&unstructured.Unstructured{Object: toMap(obj)}}
+}
+
+// widgetSpec draws a Widget's spec: within or beyond the CRD's maximum size, red with an odd or an
+// even size (the CEL rule), and sometimes a field the schema does not declare.
+func (g *simGen) widgetSpec() map[string]any {
+	sizes := []int64{1, 2, 3, 4, 12}
+	spec := map[string]any{"size": sizes[g.r.IntN(len(sizes))]}
+	if g.r.IntN(3) == 0 {
+		spec["color"] = g.parity.pick([]string{"red", "green"})
+	}
+	if g.r.IntN(6) == 0 {
+		spec["shape"] = "round"
+	}
+	return spec
+}
+
+// quotaHard draws a ResourceQuota's hard limits, of objects the sessions make.
+func (g *simGen) quotaHard() map[string]any {
+	hard := map[string]any{}
+	for _, r := range []string{"configmaps", "pods", "count/secrets", "count/widgets.example.com"} {
+		if g.r.IntN(2) == 0 {
+			hard[r] = fmt.Sprint(g.r.IntN(3))
+		}
+	}
+	if len(hard) == 0 {
+		hard["configmaps"] = "1"
+	}
+	return hard
 }
 
 // namespace draws where a namespaced object goes: a namespace of the world, one made earlier in

@@ -18,7 +18,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -66,7 +68,7 @@ func TestSimulateParity(t *testing.T) {
 	setup := time.Since(start)
 
 	var compared, refused, stored, diffs int
-	stages := map[string]int{}
+	stages, kinds := map[string]int{}, map[string]int{}
 	var shown []string
 	tracked := w.base
 	for k := range *simulateSessions {
@@ -86,6 +88,7 @@ func TestSimulateParity(t *testing.T) {
 				}
 			}
 		}
+		quotaController(t, cs, dyn) // before the next session, as the controller would
 		in, err := simulate.Read(t.Context(), simulate.Paths{
 			Files: paths, Existing: []string{existing}, RBAC: []string{w.rbac}, WithDefaults: true,
 			Policies: []string{w.policies}, As: s.user, AsGroups: s.groups, ServerSide: s.serverSide,
@@ -99,6 +102,7 @@ func TestSimulateParity(t *testing.T) {
 		}
 		for i, res := range report.Results {
 			compared++
+			kinds[res.Kind]++
 			if real[i].outcome == "refused" {
 				refused++
 				stages[real[i].stage]++
@@ -112,8 +116,8 @@ func TestSimulateParity(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("seed %d: %d sessions, %d objects compared (%d refused by kube-apiserver %v, %d stored objects compared), setup %s, total %s; %d differences",
-		*simulateSeed, *simulateSessions, compared, refused, stages, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
+	t.Logf("seed %d: %d sessions, %d objects compared (%v; %d refused by kube-apiserver %v, %d stored objects compared), setup %s, total %s; %d differences",
+		*simulateSeed, *simulateSessions, compared, kinds, refused, stages, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
 	if diffs > 0 {
 		t.Errorf("%d of %d objects differ (first %d):\n%s", diffs, compared, min(diffs, 15), strings.Join(shown[:min(diffs, 15)], "\n\n"))
 	}
@@ -188,6 +192,14 @@ func stageOf(msg string) string {
 		return "admission:ServiceAccount"
 	case strings.Contains(msg, "ValidatingAdmissionPolicy"):
 		return simulate.StageValidating
+	case mutatingPolicyDenial.MatchString(msg):
+		return simulate.StageMutating
+	case strings.Contains(msg, "exceeded quota: "), strings.Contains(msg, "failed quota: "), strings.Contains(msg, "status unknown for quota: "):
+		return "admission:ResourceQuota"
+	case strings.Contains(msg, " usage per Container is "), strings.Contains(msg, " usage per Pod is "):
+		return "admission:LimitRanger"
+	case strings.Contains(msg, " cannot be handled as a "), strings.Contains(msg, "failed to create typed patch object"):
+		return simulate.StageValidation // the decoding of the object, before admission
 	case missingNamespace.MatchString(msg):
 		return "admission:NamespaceLifecycle"
 	case strings.Contains(msg, "rbac.authorization.k8s.io") && strings.HasSuffix(msg, "not found"):
@@ -216,6 +228,10 @@ func normalMessage(msg string) string {
 		return "RBAC: [" + strings.Join(items, ", ") + "]"
 	})
 }
+
+// mutatingPolicyDenial is the MutatingAdmissionPolicy plugin's refusal (a ValidatingAdmissionPolicy's
+// names its kind).
+var mutatingPolicyDenial = regexp.MustCompile(`: policy ('[^']*' with binding '[^']*'|"[^"]*") denied request: `)
 
 // missingNamespace is NamespaceLifecycle's refusal as kubectl prints it.
 var missingNamespace = regexp.MustCompile(`^Error from server \(NotFound\): .*namespaces "[^"]+" not found$`)
@@ -363,9 +379,17 @@ func (g *simGen) world(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interf
 		createDefaultServiceAccount(t, cs, ns)
 		w.base = append(w.base, objectRef{gvr: nsGVR, name: ns})
 	}
-	// A LimitRange in ns-b, for LimitRanger: its defaults and its maximum.
+	// A LimitRange in ns-b, for LimitRanger: its defaults and its maximum; and a ResourceQuota there,
+	// with the status the quota controller would give it.
 	applyAsAdmin(t, dyn, []byte(simLimitRange))
 	w.base = append(w.base, objectRef{gvr: corev1.SchemeGroupVersion.WithResource("limitranges"), namespace: "ns-b", name: "sim-limits"})
+	applyAsAdmin(t, dyn, []byte(simQuota))
+	w.base = append(w.base, objectRef{gvr: quotaGVR, namespace: "ns-b", name: "sim-quota"})
+	// The Widgets' CRD, served once established.
+	applyAsAdmin(t, dyn, []byte(simWidgetCRD))
+	w.base = append(w.base, objectRef{gvr: schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}, name: "widgets.example.com"})
+	waitServed(t, dyn, widgetGVR)
+	quotaController(t, cs, dyn)
 	objs := g.parity.objects()
 	createRBAC(t, cs, objs)
 	grants := []byte(simGrants)
@@ -387,6 +411,66 @@ func (g *simGen) world(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interf
 	return w
 }
 
+var (
+	quotaGVR  = corev1.SchemeGroupVersion.WithResource("resourcequotas")
+	widgetGVR = schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
+)
+
+// waitServed waits until the API server serves a custom resource.
+func waitServed(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := dyn.Resource(gvr).Namespace("default").List(t.Context(), metav1.ListOptions{})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v is not served after 30s: %v", gvr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// quotaController does, for every ResourceQuota without a status or whose hard limits changed, what
+// kube-controller-manager's resource quota controller does (envtest runs no controller-manager): it
+// writes the quota's hard limits and their usage to its status. The quotas' resources are object
+// counts, which it counts by listing (pods that are not terminal: no pod of these tests runs).
+func quotaController(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interface) {
+	t.Helper()
+	ctx := t.Context()
+	quotas, err := cs.CoreV1().ResourceQuotas("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := map[corev1.ResourceName]schema.GroupVersionResource{
+		corev1.ResourceConfigMaps:   corev1.SchemeGroupVersion.WithResource("configmaps"),
+		corev1.ResourcePods:         corev1.SchemeGroupVersion.WithResource("pods"),
+		"count/secrets":             corev1.SchemeGroupVersion.WithResource("secrets"),
+		"count/widgets.example.com": widgetGVR,
+	}
+	for _, q := range quotas.Items {
+		if q.Status.Hard != nil && apiequality.Semantic.DeepEqual(q.Spec.Hard, q.Status.Hard) {
+			continue
+		}
+		q.Status.Hard, q.Status.Used = q.Spec.Hard, corev1.ResourceList{}
+		for name := range q.Spec.Hard {
+			gvr, ok := counted[name]
+			if !ok {
+				t.Fatalf("ResourceQuota %s/%s: the test counts no %s", q.Namespace, q.Name, name)
+			}
+			list, err := dyn.Resource(gvr).Namespace(q.Namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Status.Used[name] = *resource.NewQuantity(int64(len(list.Items)), resource.DecimalSI)
+		}
+		if _, err := cs.CoreV1().ResourceQuotas(q.Namespace).UpdateStatus(ctx, &q, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // podSecurityLabels draws a namespace's Pod Security labels.
 func (g *simGen) podSecurityLabels() map[string]string {
 	levels := []string{"", "privileged", "baseline", "restricted"}
@@ -399,10 +483,15 @@ func (g *simGen) podSecurityLabels() map[string]string {
 	return l
 }
 
-// simGrants let the session users act: paula edits everywhere, administers ns-a, creates
+// simGrants let the session users act: paula edits everywhere (Widgets too, aggregated into edit), administers ns-a, creates
 // namespaces and writes RBAC objects (so that the escalation check decides); olga is cluster-admin;
 // alice may create namespaces.
 const simGrants = `
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: sim-widgets, labels: {rbac.authorization.k8s.io/aggregate-to-edit: "true"}}
+rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, create, patch]}]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -447,6 +536,49 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
 subjects: [{kind: User, name: olga}]
 `
 
+// simQuota limits ns-b, where the LimitRange gives every container a memory limit.
+const simQuota = `
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: sim-quota, namespace: ns-b}
+spec:
+  hard: {pods: "3", configmaps: "4", count/secrets: "2", count/widgets.example.com: "2"}
+`
+
+// simWidgetCRD serves Widgets: a size of at most 10, a color that defaults to blue, an owner, the
+// rule that a red widget has an odd size, and a status subresource (a status applied is dropped).
+const simWidgetCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, maximum: 10}
+              color: {type: string, default: blue}
+              owner: {type: string}
+            x-kubernetes-validations:
+            - rule: "self.color != 'red' || self.size % 2 == 1"
+              message: red widgets have an odd size
+          status:
+            type: object
+            properties:
+              ready: {type: boolean}
+    subresources: {status: {}}
+`
+
 const simLimitRange = `
 apiVersion: v1
 kind: LimitRange
@@ -459,9 +591,102 @@ spec:
     max: {memory: 1Gi}
 `
 
-// simPolicies are the cluster's ValidatingAdmissionPolicies: a denial by content, one by the
-// request's user (with reason Forbidden), a denial of too many replicas, and a warning.
+// simPolicies are the cluster's admission policies. ValidatingAdmissionPolicies: a denial by
+// content, one by the request's user (with reason Forbidden), a denial of too many replicas, and a
+// warning. MutatingAdmissionPolicies: a label on every ConfigMap (an apply configuration), a
+// Deployment of 4 replicas scaled to 2 (a JSON patch under a match condition), a Widget's owner
+// (the user), a Widget of size 2 made green (an apply configuration of a custom resource, before
+// its CEL rule), and a Secret's label read from its data, which fails without the key.
 const simPolicies = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-label-cm}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{metadata: Object.metadata{labels: {'mutated': 'yes'}}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-label-cm}
+spec: {policyName: sim-label-cm}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-scale-four}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  matchConditions:
+  - {name: four, expression: "object.spec.replicas == 4"}
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: "[JSONPatch{op: 'replace', path: '/spec/replicas', value: 2}]"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-scale-four}
+spec: {policyName: sim-scale-four}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-widget-owner}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [widgets]}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: "[JSONPatch{op: 'add', path: '/spec/owner', value: request.userInfo.username}]"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-widget-owner}
+spec: {policyName: sim-widget-owner}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-widget-two-green}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [widgets]}]
+  matchConditions:
+  - {name: two, expression: "has(object.spec.size) && object.spec.size == 2"}
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{spec: Object.spec{color: 'green'}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-widget-two-green}
+spec: {policyName: sim-widget-two-green}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: sim-secret-label}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [secrets]}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: "Object{metadata: Object.metadata{labels: {'b': string(object.data['b'])}}}"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: sim-secret-label}
+spec: {policyName: sim-secret-label}
+---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {name: sim-no-forbidden-key}
