@@ -174,7 +174,7 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	case n >= 115:
 		// A maximum per pod, no defaults.
 		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, "sim-limits", nil), "spec": map[string]any{"limits": []any{map[string]any{
-			"type": "Pod", "max": map[string]any{"memory": g.parity.pick([]string{"1Gi", "200Mi"})}}}}}
+			"type": "Pod", "max": map[string]any{"memory": g.parity.Pick([]string{"1Gi", "200Mi"})}}}}}
 	case n < 10:
 		nsName := fmt.Sprintf("s%d-ns-%d", k, i)
 		*created = append(*created, nsName)
@@ -227,7 +227,7 @@ func (g *simGen) widgetSpec() map[string]any {
 	sizes := []int64{1, 2, 3, 4, 12}
 	spec := map[string]any{"size": sizes[g.r.IntN(len(sizes))]}
 	if g.r.IntN(3) == 0 {
-		spec["color"] = g.parity.pick([]string{"red", "green"})
+		spec["color"] = g.parity.Pick([]string{"red", "green"})
 	}
 	if g.r.IntN(6) == 0 {
 		spec["shape"] = "round"
