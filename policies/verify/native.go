@@ -18,10 +18,10 @@ import (
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
 
-// verdictSuite is a verdict.dev/v1alpha1 Suite: policies of any format (ValidatingAdmissionPolicies,
+// nativeSuite is verdict's own Suite kind (verdict.dev/v1alpha1), beside gator's: policies of any format (ValidatingAdmissionPolicies,
 // MutatingAdmissionPolicies, plain Rego, Gatekeeper templates) with their bindings and params, and
 // cases judged as `verdict check` and `verdict mutate` judge a manifest.
-type verdictSuite struct {
+type nativeSuite struct {
 	APIVersion string         `json:"apiVersion"`
 	Kind       string         `json:"kind"`
 	Metadata   map[string]any `json:"metadata"`
@@ -31,11 +31,11 @@ type verdictSuite struct {
 	Objects []string `json:"objects"`
 	// Inventory are files of objects Gatekeeper templates read as data.inventory.
 	Inventory []string      `json:"inventory"`
-	Tests     []verdictTest `json:"tests"`
+	Tests     []nativeTest `json:"tests"`
 	Skip      bool          `json:"skip"`
 }
 
-type verdictTest struct {
+type nativeTest struct {
 	Name string `json:"name"`
 	// Policies and Objects, when given, replace the suite's.
 	Policies []string      `json:"policies"`
@@ -87,7 +87,7 @@ const policiesEngine = "policies"
 
 type verdictRun struct {
 	path, name, dir string
-	suite           verdictSuite
+	suite           nativeSuite
 	opts            Options
 	r               *Report
 }
@@ -126,7 +126,7 @@ func (v *verdictRun) result(test, c string, status Status, msg string) Result {
 	return Result{Suite: v.path, SuiteName: v.name, Test: test, Case: c, Status: status, Message: msg}
 }
 
-func (v *verdictRun) runTest(ctx context.Context, t verdictTest) {
+func (v *verdictRun) runTest(ctx context.Context, t nativeTest) {
 	each := func(status Status, msg string) {
 		for i, c := range t.Cases {
 			v.r.add(v.result(t.Name, verdictCaseName(c, i), status, msg))
