@@ -18,9 +18,10 @@ import (
 	"github.com/verdict-dev/verdict/policies/bundle"
 )
 
-// nativeSuite is verdict's own Suite kind (verdict.dev/v1alpha1), beside gator's: policies of any format (ValidatingAdmissionPolicies,
-// MutatingAdmissionPolicies, plain Rego, Gatekeeper templates) with their bindings and params, and
-// cases judged as `verdict check` and `verdict mutate` judge a manifest.
+// nativeSuite is verdict's own Suite kind (verdict.dev/v1alpha1), beside gator's: policies of any
+// format (ValidatingAdmissionPolicies, MutatingAdmissionPolicies, plain Rego, Gatekeeper templates)
+// with their bindings and params, and cases judged as `verdict check` and `verdict mutate` judge a
+// manifest.
 type nativeSuite struct {
 	APIVersion string         `json:"apiVersion"`
 	Kind       string         `json:"kind"`
@@ -30,9 +31,9 @@ type nativeSuite struct {
 	// Objects are files of further objects the policies read: params, Namespaces, CRDs.
 	Objects []string `json:"objects"`
 	// Inventory are files of objects Gatekeeper templates read as data.inventory.
-	Inventory []string      `json:"inventory"`
+	Inventory []string     `json:"inventory"`
 	Tests     []nativeTest `json:"tests"`
-	Skip      bool          `json:"skip"`
+	Skip      bool         `json:"skip"`
 }
 
 type nativeTest struct {
