@@ -122,21 +122,9 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 	if err := w.cluster.sync(); err != nil {
 		return nil, StageMutating, apierrors.NewInternalError(err)
 	}
-	custom, err := w.customKind(a.gvk)
+	custom, obj, err := w.decodeCustom(a, obj, old)
 	if err != nil {
-		return nil, StageValidation, apierrors.NewInternalError(err)
-	}
-	if custom != nil {
-		var patched []byte
-		if old != nil {
-			if patched, err = json.Marshal(obj.Object); err != nil {
-				return nil, StageValidation, apierrors.NewInternalError(err)
-			}
-		}
-		obj = obj.DeepCopy()
-		if err := custom.decode(obj, patched); err != nil {
-			return nil, StageValidation, err
-		}
+		return nil, StageValidation, err
 	}
 	internal, _, err := toInternal(obj)
 	if err != nil {
@@ -198,6 +186,30 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 		}
 	}
 	return mutated, "", nil
+}
+
+// decodeCustom decodes a custom resource as the API server's decoder does, by its CRD's structural
+// schema; custom is nil, and obj unchanged, for the other kinds. An update's object is the patched
+// one, whose bytes the decoder's errors quote.
+func (w *world) decodeCustom(a *attempt, obj, old *unstructured.Unstructured) (*customKind, *unstructured.Unstructured, error) {
+	custom, err := w.customKind(a.gvk)
+	if err != nil || custom == nil {
+		if err != nil {
+			err = apierrors.NewInternalError(err)
+		}
+		return nil, obj, err
+	}
+	var patched []byte
+	if old != nil {
+		if patched, err = json.Marshal(obj.Object); err != nil {
+			return nil, nil, apierrors.NewInternalError(err)
+		}
+	}
+	obj = obj.DeepCopy()
+	if err := custom.decode(obj, patched); err != nil {
+		return nil, nil, err
+	}
+	return custom, obj, nil
 }
 
 // withoutGenerated leaves out of a stored object what the API server generates anew for every

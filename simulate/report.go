@@ -60,8 +60,10 @@ func (r *Report) Summary() string {
 		counts[r.Results[i].Outcome]++
 	}
 	s := fmt.Sprintf("%d objects: %d created, %d configured", len(r.Results), counts[Created], counts[Configured])
-	if n := counts[Unchanged]; n > 0 {
-		s += fmt.Sprintf(", %d unchanged", n)
+	for _, o := range []Outcome{Unchanged, Authorized, Deleted} {
+		if n := counts[o]; n > 0 {
+			s += fmt.Sprintf(", %d %s", n, o)
+		}
 	}
 	return s + fmt.Sprintf(", %d refused", counts[Refused])
 }

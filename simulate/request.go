@@ -6,7 +6,10 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
@@ -18,10 +21,13 @@ import (
 // body, or of a method whose body it does not admit.
 const Authorized Outcome = "authorized"
 
+// Deleted is the outcome of a raw DELETE of one object that the API server would delete.
+const Deleted Outcome = "deleted"
+
 // RunRequest simulates one raw API request, "METHOD PATH[?QUERY]" as kubectl -v=8 prints it: it is
 // authorized as the API server authorizes it and, for a POST (create) or PUT (update) with a body,
-// the body goes through the stages of an apply's create or update. Other requests are only
-// authorized. A refused request's message is what kubectl prints for the API server's error.
+// the body goes through the stages of an apply's create or update; a DELETE of one object goes
+// through the API server's delete (admitDelete). Other requests are only authorized. A refused request's message is what kubectl prints for the API server's error.
 func RunRequest(ctx context.Context, line string, body *manifest.Document, opts Options) (*Result, error) {
 	if opts.User == nil {
 		return nil, errors.New("simulate: no user")
@@ -45,6 +51,9 @@ func RunRequest(ctx context.Context, line string, body *manifest.Document, opts 
 	res.Requests = append(res.Requests, r)
 	if err != nil {
 		return res.refuse(StageAuthorization, err), nil
+	}
+	if attrs.Verb == "delete" && attrs.Name != "" && attrs.Subresource == "" {
+		return w.admitDelete(ctx, res, attrs)
 	}
 	if body == nil || (attrs.Verb != "create" && attrs.Verb != "update") || attrs.Subresource != "" {
 		res.Outcome = Authorized
@@ -76,6 +85,56 @@ func (w *world) admitBody(ctx context.Context, res *Result, attrs authorizer.Att
 		return res.refuse(stage, err), nil
 	}
 	return w.accept(res, stored, a, outcome)
+}
+
+// admitDelete is the API server's DELETE of one object (k8s.io/apiserver's delete handler and the
+// registry's Delete): NotFound for an object the cluster does not hold; otherwise the admission
+// chain runs with the object as oldObject and no object, the mutating plugins then the validating
+// ones (rest.AdmissionToValidateObjectDeleteFunc): NamespaceLifecycle refuses to delete the
+// namespaces kube-apiserver keeps, and ValidatingAdmissionPolicies, Gatekeeper and Rego that take
+// DELETE judge the old object. MutatingAdmissionPolicies take only CREATE and UPDATE.
+func (w *world) admitDelete(ctx context.Context, res *Result, attrs authorizer.AttributesRecord) (*Result, error) {
+	gvr := schema.GroupVersionResource{Group: attrs.APIGroup, Version: attrs.APIVersion, Resource: attrs.Resource}
+	namespace := attrs.Namespace
+	if gvr.Group == "" && gvr.Resource == "namespaces" {
+		namespace = "" // the request's namespace is its name; a Namespace is cluster-scoped
+	}
+	old := w.get(gvr, namespace, attrs.Name)
+	if old == nil {
+		return res.refuse(StageValidation, apierrors.NewNotFound(gvr.GroupResource(), attrs.Name)), nil
+	}
+	a := &attempt{gvk: gvr.GroupVersion().WithKind(old.GetKind()), gvr: gvr, namespace: namespace, name: attrs.Name,
+		op: admission.Delete, options: deleteOptions(), warnings: &warnings{}, attrs: attrs}
+	defer func() { res.Warnings = append(res.Warnings, a.warnings.list...) }()
+	ctx = a.context(ctx)
+	if err := w.cluster.sync(); err != nil {
+		return nil, err
+	}
+	oldInternal, _, err := toInternal(old)
+	if err != nil {
+		return nil, err
+	}
+	admissionAttrs := a.attributes(nil, oldInternal)
+	if stage, err := w.mutate(ctx, admissionAttrs); err != nil {
+		return res.refuse(stage, err), nil
+	}
+	if stage, err := w.validate(ctx, admissionAttrs, w.cluster.plugins); err != nil {
+		return res.refuse(stage, err), nil
+	}
+	if err := w.validatePolicies(ctx, a, nil, old, admissionAttrs); err != nil {
+		return res.refuse(StageValidating, err), nil
+	}
+	if stage, err := w.validate(ctx, admissionAttrs, w.cluster.final); err != nil {
+		return res.refuse(stage, err), nil
+	}
+	res.Outcome = Deleted
+	return res, nil
+}
+
+// deleteOptions are the options of a DELETE without a body, as the API server hands them to
+// admission.
+func deleteOptions() runtime.Object {
+	return &metav1.DeleteOptions{TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "DeleteOptions"}}
 }
 
 // methodAndPath are the first two fields of a request line, for the report.

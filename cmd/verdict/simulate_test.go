@@ -59,6 +59,12 @@ func TestSimulateExitCodes(t *testing.T) {
 			`Error from server (Forbidden): namespaces "shop" is forbidden: User "alice" cannot delete resource "namespaces" in API group "" in the namespace "shop"`},
 		{"request body", []string{"simulate", "--request", "POST /api/v1/namespaces/shop/pods", "--body", "-", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
 			"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {hostPID: true, containers: [{name: c, image: i}]}\n", 1, "", `violates PodSecurity "baseline:latest": host namespaces (hostPID=true)`},
+		{"request delete", []string{"simulate", "--request", "DELETE /api/v1/namespaces/shop/configmaps/settings", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
+			"", 0, "", "shop/settings: deleted (dry run)\n1 objects: 0 created, 0 configured, 1 deleted, 0 refused"},
+		{"request delete of a missing object", []string{"simulate", "--request", "DELETE /api/v1/namespaces/shop/configmaps/missing", "--as", "alice", "--rbac", "testdata/simulate/rbac.yaml", "--with-defaults", "--existing", "testdata/simulate/existing.yaml"},
+			"", 1, "", `Error from server (NotFound): configmaps "missing" not found`},
+		{"request delete of an immortal namespace", []string{"simulate", "--request", "DELETE /api/v1/namespaces/kube-system", "--as", "system:admin", "--as-group", "system:masters", "--with-defaults"},
+			"", 1, "", `Error from server (Forbidden): namespaces "kube-system" is forbidden: this namespace may not be deleted`},
 		{"bad request line", []string{"simulate", "--request", "GET", "--as", "alice"}, "", 2, "expected METHOD PATH", ""},
 		{"body without request", []string{"simulate", "-f", "x", "--body", "y", "--as", "alice"}, "", 2, "--body needs --request", ""},
 	}
