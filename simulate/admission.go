@@ -26,6 +26,9 @@ type attempt struct {
 	options   runtime.Object
 	attrs     authorizer.AttributesRecord // the request's authorization attributes
 	warnings  *warnings
+	// recorded is true when the object's managed fields are recorded already: a server-side
+	// apply's merge records them, where other writes record them on entering admission.
+	recorded bool
 }
 
 // warnings collect what the API server would send in Warning headers, as its warning recorder does

@@ -136,6 +136,11 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 			return nil, StageValidation, apierrors.NewBadRequest(err.Error())
 		}
 	}
+	if !a.recorded {
+		if internal, err = w.recordFields(a, custom, internal, oldInternal); err != nil {
+			return nil, StageValidation, apierrors.NewInternalError(err)
+		}
+	}
 	attrs := a.attributes(internal, oldInternal)
 	if stage, err := w.mutate(ctx, attrs); err != nil {
 		return nil, stage, err
@@ -213,12 +218,13 @@ func (w *world) decodeCustom(a *attempt, obj, old *unstructured.Unstructured) (*
 }
 
 // withoutGenerated leaves out of a stored object what the API server generates anew for every
-// write (its uid, creation time and resource version), so that a simulation prints the same object
-// every time.
+// write (its uid, creation time and resource version) and its managed fields (whose entries are
+// stamped with the time of the write), so that a simulation prints the same object every time.
 func withoutGenerated(obj *unstructured.Unstructured) *unstructured.Unstructured {
 	out := obj.DeepCopy()
 	unstructured.RemoveNestedField(out.Object, "metadata", "uid")
 	unstructured.RemoveNestedField(out.Object, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(out.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(out.Object, "metadata", "managedFields")
 	return out
 }

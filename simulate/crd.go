@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 )
 
 var crdGVR = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
@@ -36,6 +35,7 @@ type customKind struct {
 	strategy              strategy
 	// typeConverter is the structured-merge schema of server-side apply (nil: none could be built).
 	typeConverter managedfields.TypeConverter
+	fields        *managedfields.FieldManager // made when first needed
 }
 
 // customKinds are the custom resources' kinds of the world, made from its CRDs when first needed
@@ -164,21 +164,6 @@ func (k *customKind) decode(obj *unstructured.Unstructured, patched []byte) erro
 	}
 	if k.structural != nil {
 		structuraldefaulting.Default(obj.Object, k.structural)
-	}
-	return nil
-}
-
-// applyPatch is the server-side apply's first step for the kind (the field manager's
-// structuredMergeManager.Apply): the applied object made typed by the CRD's schema. A field the
-// schema does not declare fails it, with an error that is no API error (kubectl prints it after
-// "Error from server: ").
-func (k *customKind) applyPatch(patch *unstructured.Unstructured) error {
-	if k.typeConverter == nil {
-		return nil
-	}
-	if _, err := k.typeConverter.ObjectToTyped(patch); err != nil {
-		err = fmt.Errorf("failed to create typed patch object (%s/%s; %v): %v", patch.GetNamespace(), patch.GetName(), patch.GroupVersionKind(), err)
-		return &apierrors.StatusError{ErrStatus: *responsewriters.ErrorToAPIStatus(err)}
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (w *world) patch(ctx context.Context, res *Result, a *attempt, sent, existi
 		return nil, err
 	}
 	if string(patch) == "{}" {
-		res.Outcome, res.Object = Unchanged, existing
+		res.Outcome, res.Object = Unchanged, withoutGenerated(existing)
 		return res, nil
 	}
 	r, attrs, err := w.authorize(ctx, "PATCH", withQuery(objectPath(a.gvr, obj.GetNamespace(), a.name), writeQuery(clientSideManager, false)))

@@ -85,6 +85,49 @@ spec: {policyName: no-alice, validationActions: [Deny]}
 
 // widgetCRD serves Widgets: a size at most 10, a color that defaults to blue, and a rule that a red
 // widget has an odd size.
+// createdConfigMap was made by kubectl create, whose manager owns its data.
+const createdConfigMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  namespace: shop
+  uid: u1
+  managedFields:
+  - {manager: kubectl-create, operation: Update, apiVersion: v1, fieldsType: FieldsV1, fieldsV1: {"f:data": {".": {}, "f:a": {}}}}
+data: {a: "1"}
+`
+
+// withoutManagedFields is an object's YAML without its managedFields, as kubectl get -o yaml prints it.
+func withoutManagedFields(doc string) string {
+	var kept []string
+	skipping := false
+	for _, line := range strings.Split(doc, "\n") {
+		switch {
+		case line == "  managedFields:":
+			skipping = true
+		case skipping && strings.HasPrefix(line, "  - "):
+		default:
+			skipping = false
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// clientSideConfigMap was made by kubectl apply, whose last-applied configuration names a, not b.
+const clientSideConfigMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  namespace: shop
+  uid: u2
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","data":{"a":"1"},"kind":"ConfigMap","metadata":{"annotations":{},"name":"c","namespace":"shop"}}'
+  managedFields:
+  - {manager: kubectl-client-side-apply, operation: Update, apiVersion: v1, fieldsType: FieldsV1, fieldsV1: {"f:data": {".": {}, "f:a": {}, "f:b": {}}, "f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}}}}
+data: {a: "1", b: "2"}
+`
+
 const widgetCRD = `
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -137,6 +180,7 @@ type want struct {
 	warning                    string         // the start of a warning, if any
 	stored                     map[string]any // the whole stored object, if given
 	status                     map[string]any // the stored object's status, if given
+	data                       map[string]any // the stored object's data, if given
 }
 
 func TestRun(t *testing.T) {
@@ -319,6 +363,45 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "mutating",
 			message: `The configmaps "c" is invalid: : policy 'label-b' with binding 'label-b' denied request: expression 'Object{metadata: Object.metadata{labels: {'b': object.data['b']}}}' resulted in error: no such key: b`}},
 	}, {
+		name:       "a server-side apply removes the fields its manager applied before and no longer names",
+		user:       "alice",
+		existing:   shop,
+		serverSide: true,
+		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '1', b: '2'}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '3'}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "created", data: map[string]any{"a": "1", "b": "2"}},
+			{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "3"}}},
+	}, {
+		name:       "a server-side apply conflicts with another manager's field",
+		user:       "alice",
+		existing:   shop + "---\n" + createdConfigMap,
+		serverSide: true,
+		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '2'}\n",
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "refused", stage: "validation", message: `error: Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data.a
+Please review the fields above--they currently have other managers. Here...`}},
+	}, {
+		name:       "a server-side apply takes over what client-side apply applied",
+		user:       "alice",
+		existing:   shop + "---\n" + clientSideConfigMap,
+		serverSide: true,
+		// a is in the last-applied configuration (no conflict); after kubectl's migration its
+		// server-side manager owns b too, and the apply once more removes it.
+		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
+		want:   []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+	}, {
+		name:       "an object without managed fields and without client-side apply's annotation is server-side apply's",
+		user:       "alice",
+		existing:   shop + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop, uid: u3}\ndata: {a: '1', b: '2'}\n",
+		serverSide: true,
+		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
+		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+	}, {
+		name:       "an object without managed fields with client-side apply's annotation is client-side apply's",
+		user:       "alice",
+		existing:   shop + "---\n" + withoutManagedFields(clientSideConfigMap),
+		serverSide: true,
+		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
+		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",
 		existing:   shop,
@@ -338,6 +421,11 @@ from server for: "m.yaml": configmaps "c" is forbidden: User "erin" cannot get r
 				if w.status != nil {
 					if diff := cmp.Diff(w.status, rep.Results[i].Object.Object["status"]); diff != "" {
 						t.Errorf("%s %s: stored status (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
+				if w.data != nil {
+					if diff := cmp.Diff(w.data, rep.Results[i].Object.Object["data"]); diff != "" {
+						t.Errorf("%s %s: stored data (-want +got):\n%s", w.kind, w.name, diff)
 					}
 				}
 				if w.stored != nil {

@@ -54,6 +54,7 @@ type world struct {
 	modelAuthzOf *rbacsim.Model
 	revision     atomic.Int64 // the last resource version given
 	custom       customKinds
+	fields       fieldManagers
 }
 
 func newWorld(ctx context.Context, opts Options) (*world, error) {

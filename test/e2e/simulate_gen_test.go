@@ -142,19 +142,21 @@ func (g *simGen) session(k int) *simSession {
 	s.serverSide = g.r.IntN(4) == 0
 	var created []string // namespaces of this session
 	for i := range *simulateObjects {
-		s.objects = append(s.objects, g.object(k, i, &created, s.objects, s.serverSide))
+		s.objects = append(s.objects, g.object(k, i, &created, s.objects))
 	}
+	g.history = append(g.history, s.objects...)
 	return s
 }
 
 // object draws object i of session k.
-func (g *simGen) object(k, i int, created *[]string, before []simObject, serverSide bool) simObject {
+// An object of an earlier session comes again, perhaps changed, one time in eight: applied
+// client-side then server-side (or the other way), which hands fields between managers.
+func (g *simGen) object(k, i int, created *[]string, before []simObject) simObject {
+	if len(g.history) > 0 && g.r.IntN(8) == 0 {
+		return g.changed(g.history[g.r.IntN(len(g.history))])
+	}
 	ns := g.namespace(*created)
 	name := func(kind string) string { return fmt.Sprintf("s%d-%s-%d", k, kind, g.r.IntN(3)) }
-	if serverSide {
-		// Names of a server-side session are its own: see the default case below.
-		name = func(kind string) string { return fmt.Sprintf("s%d-%s-u%d", k, kind, i) }
-	}
 	var obj map[string]any
 	switch n := g.r.IntN(120); {
 	case n >= 100 && n < 110:
@@ -166,9 +168,6 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	// quotas or LimitRanges of a namespace that both refuse a request (or both default a
 	// resource), kube-apiserver's plugins name (or apply) the one their informer lists first, in
 	// the order of a Go map, so that the API server's answer is not the same twice.
-	// They may exist already: a server-side session (see the default case) makes a ConfigMap instead.
-	case n >= 110 && serverSide:
-		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
 	case n >= 110 && n < 115:
 		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, "sim-quota", nil), "spec": map[string]any{"hard": g.quotaHard()}}
 	case n >= 115:
@@ -207,18 +206,38 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject, serverS
 	case n < 94:
 		obj = rbacObject("ClusterRoleBinding", meta("", name("crb"), nil), map[string]any{"roleRef": g.roleRef(false), "subjects": g.parity.Subjects("")})
 	default:
-		// A server-side apply of an object that exists is approximated by simulate (it does not
-		// track managed fields, see serverside.go), so server-side sessions apply each object once.
-		if len(before) > 0 && !serverSide {
-			again := before[g.r.IntN(len(before))].DeepCopy()
-			if again.GetKind() == "ConfigMap" && g.r.IntN(2) == 0 {
-				_ = unstructured.SetNestedField(again.Object, "green", "data", "color")
-			}
-			return simObject{again}
+		if len(before) > 0 {
+			return g.changed(before[g.r.IntN(len(before))])
 		}
 		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil)}
 	}
 	return simObject{&unstructured.Unstructured{Object: toMap(obj)}}
+}
+
+// changed is an object applied before, again: as it was, or with a value changed or a field
+// left out (which a server-side apply removes when its manager alone owns it), or with a field
+// another manager owns by default (a conflict for a server-side apply).
+func (g *simGen) changed(o simObject) simObject {
+	again := o.DeepCopy()
+	switch again.GetKind() {
+	case "ConfigMap":
+		switch g.r.IntN(4) {
+		case 0, 1:
+			_ = unstructured.SetNestedField(again.Object, "green", "data", "color")
+		case 2:
+			unstructured.RemoveNestedField(again.Object, "data", "color")
+		}
+	case "Deployment":
+		switch g.r.IntN(4) {
+		case 0:
+			_ = unstructured.SetNestedField(again.Object, int64(1+g.r.IntN(5)), "spec", "replicas")
+		case 1:
+			_ = unstructured.SetNestedField(again.Object, int64(4), "spec", "revisionHistoryLimit")
+		case 2:
+			unstructured.RemoveNestedField(again.Object, "spec", "replicas")
+		}
+	}
+	return simObject{again}
 }
 
 // widgetSpec draws a Widget's spec: within or beyond the CRD's maximum size, red with an odd or an

@@ -67,13 +67,15 @@ func TestSimulateParity(t *testing.T) {
 	w := g.world(t, cs, dyn, dir)
 	setup := time.Since(start)
 
-	var compared, refused, stored, diffs int
+	var compared, refused, stored, serverSideUpdates, conflicts, diffs int
 	stages, kinds := map[string]int{}, map[string]int{}
 	var shown []string
 	tracked := w.base
 	for k := range *simulateSessions {
 		s := g.session(k)
-		existing := writeSnapshot(t, dyn, filepath.Join(dir, fmt.Sprintf("s%d-existing.yaml", k)), tracked)
+		// Every third session reads the cluster as kubectl get -o yaml prints it, without managed
+		// fields, whose owners simulate then assumes.
+		existing := writeSnapshot(t, dyn, filepath.Join(dir, fmt.Sprintf("s%d-existing.yaml", k)), tracked, k%3 != 2)
 		paths := s.write(t, dir)
 		real := make([]applied, len(paths))
 		for i, p := range paths {
@@ -110,14 +112,20 @@ func TestSimulateParity(t *testing.T) {
 			if real[i].stored != nil && res.Object != nil {
 				stored++
 			}
+			if s.serverSide && res.Outcome == simulate.Configured {
+				serverSideUpdates++
+			}
+			if strings.Contains(real[i].message, "Apply failed with ") {
+				conflicts++
+			}
 			if d := compareApplied(real[i], &res); d != "" {
 				diffs++
 				shown = append(shown, fmt.Sprintf("session %d (%s %q, server-side %v), %s %s/%s:\n%s", k, s.user, s.groups, s.serverSide, res.Kind, res.Namespace, res.Name, d))
 			}
 		}
 	}
-	t.Logf("seed %d: %d sessions, %d objects compared (%v; %d refused by kube-apiserver %v, %d stored objects compared), setup %s, total %s; %d differences",
-		*simulateSeed, *simulateSessions, compared, kinds, refused, stages, stored, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
+	t.Logf("seed %d: %d sessions, %d objects compared (%v; %d refused by kube-apiserver %v, %d stored objects compared; %d server-side applies to existing objects, %d conflicts), setup %s, total %s; %d differences",
+		*simulateSeed, *simulateSessions, compared, kinds, refused, stages, stored, serverSideUpdates, conflicts, setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), diffs)
 	if diffs > 0 {
 		t.Errorf("%d of %d objects differ (first %d):\n%s", diffs, compared, min(diffs, 15), strings.Join(shown[:min(diffs, 15)], "\n\n"))
 	}
@@ -154,9 +162,13 @@ func kubectlApply(t *testing.T, env *controlplane.Env, kubectl, dir, path string
 	var a applied
 	var message []string
 	for _, line := range strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n") {
-		if w, ok := strings.CutPrefix(line, "Warning: "); ok {
+		switch w, ok := strings.CutPrefix(line, "Warning: "); {
+		case ok:
 			a.warnings = append(a.warnings, w)
-		} else if line != "" {
+		case err == nil && len(a.warnings) > 0:
+			// A warning of kubectl's own over several lines (a migration's error, with its diff).
+			a.warnings[len(a.warnings)-1] += "\n" + line
+		case line != "":
 			message = append(message, line)
 		}
 	}
@@ -198,7 +210,8 @@ func stageOf(msg string) string {
 		return "admission:ResourceQuota"
 	case strings.Contains(msg, " usage per Container is "), strings.Contains(msg, " usage per Pod is "):
 		return "admission:LimitRanger"
-	case strings.Contains(msg, " cannot be handled as a "), strings.Contains(msg, "failed to create typed patch object"):
+	case strings.Contains(msg, " cannot be handled as a "), strings.Contains(msg, "failed to create typed patch object"),
+		strings.Contains(msg, "Apply failed with "): // a server-side apply's conflict, in the merge before admission
 		return simulate.StageValidation // the decoding of the object, before admission
 	case missingNamespace.MatchString(msg):
 		return "admission:NamespaceLifecycle"
@@ -316,7 +329,7 @@ type objectRef struct {
 
 // writeSnapshot reads the tracked objects back from the API server into one manifest file: the
 // cluster as the next session finds it, for --existing.
-func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []objectRef) string {
+func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []objectRef, managedFields bool) string {
 	t.Helper()
 	var b []byte
 	seen := map[objectRef]bool{}
@@ -329,7 +342,9 @@ func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []obje
 		if err != nil {
 			t.Fatalf("reading %v %s/%s back: %v", r.gvr, r.namespace, r.name, err)
 		}
-		unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+		if !managedFields {
+			unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+		}
 		data, err := yaml.Marshal(obj.Object)
 		if err != nil {
 			t.Fatal(err)
@@ -350,8 +365,9 @@ type simWorld struct {
 
 // simGen draws the world and the sessions.
 type simGen struct {
-	r      *rand.Rand
-	parity *parityGen
+	r       *rand.Rand
+	parity  *parityGen
+	history []simObject // the objects of the sessions drawn so far
 }
 
 func newSimGen(seed uint64) *simGen {
