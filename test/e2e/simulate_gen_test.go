@@ -139,7 +139,7 @@ func (g *simGen) session(k int) *simSession {
 	default:
 		s.user = g.parity.Pick(parityUsers[:8])
 	}
-	s.serverSide = g.r.IntN(4) == 0
+	s.serverSide = g.r.IntN(3) == 0
 	var created []string // namespaces of this session
 	for i := range *simulateObjects {
 		s.objects = append(s.objects, g.object(k, i, &created, s.objects))
@@ -149,10 +149,10 @@ func (g *simGen) session(k int) *simSession {
 }
 
 // object draws object i of session k.
-// An object of an earlier session comes again, perhaps changed, one time in eight: applied
+// An object of an earlier session comes again, perhaps changed, one time in six: applied
 // client-side then server-side (or the other way), which hands fields between managers.
 func (g *simGen) object(k, i int, created *[]string, before []simObject) simObject {
-	if len(g.history) > 0 && g.r.IntN(8) == 0 {
+	if len(g.history) > 0 && g.r.IntN(6) == 0 {
 		return g.changed(g.history[g.r.IntN(len(g.history))])
 	}
 	ns := g.namespace(*created)
@@ -183,7 +183,11 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject) simObje
 		if g.r.IntN(5) == 0 {
 			data["forbidden"] = "yes"
 		}
-		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, name("cm"), nil), "data": data}
+		cm := name("cm")
+		if g.r.IntN(4) == 0 {
+			cm = "shared" // the world's, another manager's
+		}
+		obj = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(ns, cm, nil), "data": data}
 	case n < 35:
 		data := map[string]any{"a": "YQ=="}
 		if g.r.IntN(2) == 0 {

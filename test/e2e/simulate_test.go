@@ -73,9 +73,9 @@ func TestSimulateParity(t *testing.T) {
 	tracked := w.base
 	for k := range *simulateSessions {
 		s := g.session(k)
-		// Every third session reads the cluster as kubectl get -o yaml prints it, without managed
-		// fields, whose owners simulate then assumes.
-		existing := writeSnapshot(t, dyn, filepath.Join(dir, fmt.Sprintf("s%d-existing.yaml", k)), tracked, k%3 != 2)
+		// Every third session reads what kubectl wrote as kubectl get -o yaml prints it, without
+		// managed fields, whose owners simulate then assumes.
+		existing := writeSnapshot(t, dyn, filepath.Join(dir, fmt.Sprintf("s%d-existing.yaml", k)), tracked, k%3 == 2)
 		paths := s.write(t, dir)
 		real := make([]applied, len(paths))
 		for i, p := range paths {
@@ -329,7 +329,9 @@ type objectRef struct {
 
 // writeSnapshot reads the tracked objects back from the API server into one manifest file: the
 // cluster as the next session finds it, for --existing.
-func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []objectRef, managedFields bool) string {
+// With unmanaged, the objects that only kubectl's managers wrote are without their managed fields
+// (the owners simulate assumes are kubectl's; others it cannot know).
+func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []objectRef, unmanaged bool) string {
 	t.Helper()
 	var b []byte
 	seen := map[objectRef]bool{}
@@ -342,7 +344,7 @@ func writeSnapshot(t *testing.T, dyn dynamic.Interface, path string, refs []obje
 		if err != nil {
 			t.Fatalf("reading %v %s/%s back: %v", r.gvr, r.namespace, r.name, err)
 		}
-		if !managedFields {
+		if unmanaged && !slices.ContainsFunc(obj.GetManagedFields(), func(e metav1.ManagedFieldsEntry) bool { return !strings.HasPrefix(e.Manager, "kubectl") }) {
 			unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
 		}
 		data, err := yaml.Marshal(obj.Object)
@@ -394,6 +396,12 @@ func (g *simGen) world(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interf
 		}
 		createDefaultServiceAccount(t, cs, ns)
 		w.base = append(w.base, objectRef{gvr: nsGVR, name: ns})
+		// A ConfigMap another manager made, whose fields a server-side apply conflicts with.
+		shared := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: ns}, Data: map[string]string{"color": "red", "owner": "admin"}}
+		if _, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, shared, metav1.CreateOptions{FieldManager: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		w.base = append(w.base, objectRef{gvr: corev1.SchemeGroupVersion.WithResource("configmaps"), namespace: ns, name: "shared"})
 	}
 	// A LimitRange in ns-b, for LimitRanger: its defaults and its maximum; and a ResourceQuota there,
 	// with the status the quota controller would give it.
