@@ -17,6 +17,29 @@ import (
 // (or none), embedded objects that are JSON objects, and an object or old object to judge, except
 // on CONNECT. The policies' request renders back with Request.AdmissionRequest.
 func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*Request, error) {
+	var objects Embedded
+	var err error
+	if objects.Object, err = embedded(ar.Object, "request.object"); err != nil {
+		return nil, err
+	}
+	if objects.OldObject, err = embedded(ar.OldObject, "request.oldObject"); err != nil {
+		return nil, err
+	}
+	if objects.Options, err = embedded(ar.Options, "request.options"); err != nil {
+		return nil, err
+	}
+	return FromDecodedAdmissionRequest(ar, objects)
+}
+
+// Embedded are the objects an AdmissionRequest embeds, decoded (nil when absent or null).
+type Embedded struct {
+	Object, OldObject, Options map[string]any
+}
+
+// FromDecodedAdmissionRequest is FromAdmissionRequest for a reader that decoded the embedded objects
+// itself, with the review (the webhook decodes the whole review in one pass); ar's own
+// RawExtensions are not read.
+func FromDecodedAdmissionRequest(ar *admissionv1.AdmissionRequest, objects Embedded) (*Request, error) {
 	op := Operation(ar.Operation)
 	if ar.Operation != "" {
 		var ok bool
@@ -42,16 +65,7 @@ func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*Request, error) {
 		r := schema.GroupVersionResource(*ar.RequestResource)
 		req.RequestResource = &r
 	}
-	var err error
-	if req.Object, err = embedded(ar.Object, "request.object"); err != nil {
-		return nil, err
-	}
-	if req.OldObject, err = embedded(ar.OldObject, "request.oldObject"); err != nil {
-		return nil, err
-	}
-	if req.Options, err = embedded(ar.Options, "request.options"); err != nil {
-		return nil, err
-	}
+	req.Object, req.OldObject, req.Options = asObject(objects.Object), asObject(objects.OldObject), asObject(objects.Options)
 	switch {
 	case op == Delete && req.OldObject == nil:
 		return nil, errors.New("request.oldObject is required for a DELETE operation")
@@ -69,9 +83,16 @@ func FromAdmissionRequest(ar *admissionv1.AdmissionRequest) (*Request, error) {
 	return req, nil
 }
 
+func asObject(m map[string]any) *unstructured.Unstructured {
+	if m == nil {
+		return nil
+	}
+	return &unstructured.Unstructured{Object: m}
+}
+
 // embedded decodes an embedded object, keeping integers as int64 and field names case-sensitive,
 // as the API server's own decoding does.
-func embedded(raw runtime.RawExtension, field string) (*unstructured.Unstructured, error) {
+func embedded(raw runtime.RawExtension, field string) (map[string]any, error) {
 	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
 		return nil, nil
 	}
@@ -82,5 +103,5 @@ func embedded(raw runtime.RawExtension, field string) (*unstructured.Unstructure
 	if m == nil {
 		return nil, errors.New(field + " is not a JSON object")
 	}
-	return &unstructured.Unstructured{Object: m}, nil
+	return m, nil
 }

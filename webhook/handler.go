@@ -93,7 +93,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp admission.Response
 	var decision string
 	if h.Hook == mutatingHook {
-		resp, decision = h.mutate(ctx, b, req, rv.Request)
+		resp, decision = h.mutate(ctx, b, req)
 	} else {
 		resp, decision = h.validate(ctx, b, req)
 	}
@@ -179,7 +179,15 @@ func (h *handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.
 	return resp, decision
 }
 
-func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request, ar *admissionv1.AdmissionRequest) (admission.Response, string) {
+func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request) (admission.Response, string) {
+	// The object as the API server sent it, which the patch must turn into the mutated one.
+	var original []byte
+	if req.Object != nil {
+		var err error
+		if original, err = json.Marshal(req.Object.Object); err != nil {
+			return errored([]error{err}), "error"
+		}
+	}
 	m := b.Mutate(ctx, req)
 	h.Metrics.findings(m.Findings)
 	if len(m.Errors) > 0 {
@@ -194,7 +202,7 @@ func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Re
 	}
 	patch, err := json.Marshal(m.Patch)
 	if err == nil {
-		err = checkPatch(ar.Object.Raw, patch, m.Object.Object)
+		err = checkPatch(original, patch, m.Object.Object)
 	}
 	if err != nil {
 		h.Metrics.evaluationError(h.Hook)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-logr/logr"
 	jsonpatchapply "gopkg.in/evanphx/json-patch.v4"
+	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/verdict-dev/verdict/internal/testkit"
 	"github.com/verdict-dev/verdict/policies/bundle"
@@ -160,7 +161,7 @@ func TestReviews(t *testing.T) {
 			indented.WriteByte('\n')
 			testkit.Golden(t, filepath.Join("testdata", "responses", tc.name+".json"), indented.Bytes())
 			if tc.patchAdds != "" {
-				var rv review
+				var rv admissionv1.AdmissionReview
 				if err := json.Unmarshal([]byte(body), &rv); err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	kjson "sigs.k8s.io/json"
+
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -37,9 +39,22 @@ func badRequest(format string, args ...any) *requestError {
 type review struct {
 	APIVersion string                         `json:"apiVersion"`
 	Kind       string                         `json:"kind"`
-	Request    *admissionv1.AdmissionRequest  `json:"request,omitempty"`
+	Request    *reviewRequest                 `json:"request,omitempty"`
 	Response   *admissionv1.AdmissionResponse `json:"response,omitempty"`
 }
+
+// reviewRequest is an AdmissionRequest whose embedded objects decode with the review, in the same
+// pass, straight into the maps the policies read (the outer fields hide the RawExtensions of the
+// same names, which stay empty).
+type reviewRequest struct {
+	admissionv1.AdmissionRequest
+	Object    map[string]any `json:"object,omitempty"`
+	OldObject map[string]any `json:"oldObject,omitempty"`
+	Options   map[string]any `json:"options,omitempty"`
+}
+
+// embeddedFields are the JSON paths of the embedded objects, which must be JSON objects.
+var embeddedFields = map[string]bool{"request.object": true, "request.oldObject": true, "request.options": true}
 
 // checkHeaders refuses, before any of the body is read, what cannot be an AdmissionReview this
 // server takes: another method, another media type, a Content-Length over max.
@@ -91,11 +106,19 @@ func readBody(r *http.Request, max int64) ([]byte, *requestError) {
 	return body, nil
 }
 
-// decodeReview decodes and checks an AdmissionReview body.
+// decodeReview decodes and checks an AdmissionReview body in one pass, keeping integers as int64 and
+// field names case-sensitive, as the API server's own decoding does.
 func decodeReview(body []byte) (*review, *requestError) {
 	rv := &review{}
-	if err := json.Unmarshal(body, rv); err != nil {
-		return nil, badRequest("the body is not a JSON AdmissionReview: %v", err)
+	// An embedded object that is no JSON object is refused after the review's own checks, with the
+	// rest of the review decoded (its uid echoed), as when the objects decoded on their own.
+	var notAnObject *requestError
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, rv); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) || !embeddedFields[typeErr.Field] {
+			return nil, badRequest("the body is not a JSON AdmissionReview: %v", err)
+		}
+		notAnObject = badRequest("%s is not a JSON object: json: cannot unmarshal %s into Go value of type map[string]interface {}", typeErr.Field, typeErr.Value)
 	}
 	if rv.Kind != "AdmissionReview" {
 		return nil, badRequest("kind %q is not AdmissionReview", rv.Kind)
@@ -109,19 +132,23 @@ func decodeReview(body []byte) (*review, *requestError) {
 	if rv.Request.UID == "" {
 		return nil, badRequest("the AdmissionReview's request has no uid")
 	}
+	if notAnObject != nil {
+		return rv, notAnObject
+	}
 	return rv, nil
 }
 
 // toRequest converts an AdmissionRequest into the policies' request (policies.FromAdmissionRequest),
 // with what the API server always sends: an operation, a kind and a resource.
-func toRequest(ar *admissionv1.AdmissionRequest) (*policies.Request, *requestError) {
+func toRequest(rr *reviewRequest) (*policies.Request, *requestError) {
+	ar := &rr.AdmissionRequest
 	if ar.Operation == "" {
 		return nil, badRequest("the request has no operation")
 	}
 	if ar.Kind.Kind == "" || ar.Resource.Resource == "" {
 		return nil, badRequest("the request names no kind or resource")
 	}
-	req, err := policies.FromAdmissionRequest(ar)
+	req, err := policies.FromDecodedAdmissionRequest(ar, policies.Embedded{Object: rr.Object, OldObject: rr.OldObject, Options: rr.Options})
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
