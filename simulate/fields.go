@@ -98,7 +98,7 @@ func (w *world) serverSideApply(a *attempt, custom *customKind, applied, live *u
 	}
 	var liveObj runtime.Object
 	if live != nil && len(live.GetManagedFields()) == 0 {
-		if live, err = assumeOwners(fm, a.gvk, live); err != nil {
+		if live, err = assumeOwners(fm, custom, a.gvk, live, applied); err != nil {
 			return nil, apierrors.NewInternalError(err)
 		}
 	}
@@ -129,26 +129,50 @@ func (w *world) serverSideApply(a *attempt, custom *customKind, applied, live *u
 }
 
 // assumeOwners gives an object without managed fields (one of --existing as `kubectl get -o yaml`
-// prints it, without them) the owners its history most likely gave it: with client-side apply's
-// annotation, client-side apply's manager owns every field, by an update, as when it created the
-// object; without it, kubectl's server-side manager owns every field, by an apply. (The API server
-// would give every field to "before-first-apply", by an update, which conflicts with every change
-// of value: what it does for an object whose managed fields were removed, not for one created
-// through it.)
-func assumeOwners(fm *managedfields.FieldManager, gvk schema.GroupVersionKind, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// prints it, without them) the owners its history most likely gave it, on the fields that history
+// set (not those admission added, which nobody owns). With client-side apply's annotation,
+// client-side apply's manager owns, by an update, the fields of the configuration the annotation
+// holds, their defaults and the annotation, as when it created the object. Without it, the object was made by a
+// server-side apply whose configuration is unknown: kubectl's server-side manager owns, by an
+// apply, the fields the manifest applies now, so that the apply neither conflicts nor removes.
+// (The API server would give every field to "before-first-apply", by an update, which conflicts
+// with every change of value: what it does for an object whose managed fields were removed, not
+// for one created through it.)
+func assumeOwners(fm *managedfields.FieldManager, custom *customKind, gvk schema.GroupVersionKind, live, applied *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	empty, err := newObject(gvk)
 	if err != nil {
 		return nil, err
 	}
-	var obj runtime.Object = live.DeepCopy()
+	config, manager, operation := applied.DeepCopy(), serverSideManager, metav1.ManagedFieldsOperationApply
+	if last, ok := live.GetAnnotations()[corev1.LastAppliedConfigAnnotation]; ok {
+		config, manager, operation = &unstructured.Unstructured{}, clientSideManager, metav1.ManagedFieldsOperationUpdate
+		if err := config.UnmarshalJSON([]byte(last)); err != nil {
+			return live, nil // an annotation that is no object: no owners to assume
+		}
+		config.SetGroupVersionKind(gvk)
+		// The manager wrote the annotation too (which kubectl's migration looks for).
+		annotations := config.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[corev1.LastAppliedConfigAnnotation] = last
+		config.SetAnnotations(annotations)
+	}
+	var obj runtime.Object = config
 	if scheme.Recognizes(gvk) {
-		if obj, _, err = toInternal(live); err != nil {
+		typed, err := scheme.New(gvk)
+		if err != nil {
 			return nil, err
 		}
-	}
-	manager, operation := serverSideManager, metav1.ManagedFieldsOperationApply
-	if _, ok := live.GetAnnotations()[corev1.LastAppliedConfigAnnotation]; ok {
-		manager, operation = clientSideManager, metav1.ManagedFieldsOperationUpdate
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(config.Object, typed); err != nil {
+			return live, nil
+		}
+		if operation == metav1.ManagedFieldsOperationUpdate {
+			scheme.Default(typed)
+		}
+		obj = typed
+	} else if custom != nil && operation == metav1.ManagedFieldsOperationUpdate {
+		customDefaulter{custom}.Default(obj)
 	}
 	owned, err := fm.Update(empty, obj, manager)
 	if err != nil {

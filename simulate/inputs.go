@@ -71,9 +71,9 @@ func Read(ctx context.Context, p Paths) (*Inputs, error) {
 	if in.Options.RBAC, err = readRBAC(p); err != nil {
 		errs = append(errs, err)
 	}
-	if len(p.Policies) > 0 {
+	if cluster := clusterPolicies(in.Options.Existing); len(p.Policies) > 0 || len(cluster) > 0 {
 		objects := append(append([]manifest.Document(nil), in.Documents...), in.Options.Existing...)
-		b, err := bundle.Load(ctx, bundle.Options{Paths: p.Policies, Stdin: p.Stdin, Objects: objects})
+		b, err := bundle.Load(ctx, bundle.Options{Paths: p.Policies, Stdin: p.Stdin, Objects: objects, ClusterPolicies: cluster, AllowEmpty: len(p.Policies) == 0})
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -85,6 +85,26 @@ func Read(ctx context.Context, p Paths) (*Inputs, error) {
 		in.Options.Resources = resourcesOf(in.Documents, in.Options.Existing)
 	}
 	return in, errors.Join(errs...)
+}
+
+// clusterPolicies are the admission policies among the cluster's objects that kube-apiserver itself
+// enforces: ValidatingAdmissionPolicies and MutatingAdmissionPolicies, and their bindings. (A
+// policy that the apply itself creates is not in force for the rest of it: the API server's policy
+// informers see it a moment later.)
+func clusterPolicies(existing []manifest.Document) []manifest.Document {
+	var out []manifest.Document
+	for _, d := range existing {
+		gvk := d.Object.GroupVersionKind()
+		if gvk.Group == "admissionregistration.k8s.io" && admissionPolicyKinds[gvk.Kind] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+var admissionPolicyKinds = map[string]bool{
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
 }
 
 // readRBAC reads the cluster's RBAC objects: a new cluster's with --with-defaults, then --rbac.

@@ -388,19 +388,23 @@ Please review the fields above--they currently have other managers. Here...`}},
 		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
 		want:   []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
 	}, {
+		// Made by a server-side apply of an unknown configuration: kubectl's manager is assumed to
+		// own what it applies now, a; b, which it may not have applied, stays.
 		name:       "an object without managed fields and without client-side apply's annotation is server-side apply's",
 		user:       "alice",
 		existing:   shop + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop, uid: u3}\ndata: {a: '1', b: '2'}\n",
 		serverSide: true,
 		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
-		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9", "b": "2"}}},
 	}, {
+		// Client-side apply's manager is assumed to own what its annotation names, a (which the
+		// migration hands to kubectl's server-side manager); b, which nobody is known to own, stays.
 		name:       "an object without managed fields with client-side apply's annotation is client-side apply's",
 		user:       "alice",
 		existing:   shop + "---\n" + withoutManagedFields(clientSideConfigMap),
 		serverSide: true,
 		inputs:     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
-		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+		want:       []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9", "b": "2"}}},
 	}, {
 		name:       "a server-side apply that creates needs create",
 		user:       "bob",

@@ -39,6 +39,10 @@ type Options struct {
 	// Policies are further policy documents, compiled after those of Paths or Library: the policies
 	// the webhook reads from a cluster.
 	Policies []manifest.Document
+	// ClusterPolicies are the admission policies a cluster holds (simulate's --existing), compiled
+	// with those of Paths or Policies, less any that those define too (the same kind and name),
+	// which the given one replaces.
+	ClusterPolicies []manifest.Document
 	// AllowEmpty accepts a path of Paths that yields no policy file.
 	AllowEmpty bool
 	// AsWritten gives Gatekeeper templates the namespaces that gator test gives them: an object that
@@ -78,12 +82,34 @@ func Load(ctx context.Context, opts Options) (*Bundle, error) {
 		return nil, err
 	}
 	src.docs = append(src.docs, opts.Policies...)
+	src.docs = append(src.docs, notDefinedIn(src.docs, opts.ClusterPolicies)...)
 	b, err := compile(ctx, src, opts)
 	if err != nil {
 		return nil, err
 	}
 	b.Notes = src.notes
 	return b, nil
+}
+
+// notDefinedIn are the documents of more whose kind and name no document of docs has.
+func notDefinedIn(docs, more []manifest.Document) []manifest.Document {
+	if len(more) == 0 {
+		return nil
+	}
+	defined := map[[3]string]bool{}
+	key := func(d manifest.Document) [3]string {
+		return [3]string{d.Object.GroupVersionKind().Group, d.Object.GetKind(), d.Object.GetName()}
+	}
+	for _, d := range docs {
+		defined[key(d)] = true
+	}
+	var out []manifest.Document
+	for _, d := range more {
+		if !defined[key(d)] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // compile compiles what the policy paths hold, with the further objects of opts.

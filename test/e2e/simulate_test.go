@@ -91,9 +91,15 @@ func TestSimulateParity(t *testing.T) {
 			}
 		}
 		quotaController(t, cs, dyn) // before the next session, as the controller would
+		// The cluster's admission policies: with -p, or (every other session) among --existing, as
+		// objects the cluster holds.
+		existingPaths, policyPaths := []string{existing}, []string{w.policies}
+		if k%2 == 1 {
+			existingPaths, policyPaths = append(existingPaths, w.policies), nil
+		}
 		in, err := simulate.Read(t.Context(), simulate.Paths{
-			Files: paths, Existing: []string{existing}, RBAC: []string{w.rbac}, WithDefaults: true,
-			Policies: []string{w.policies}, As: s.user, AsGroups: s.groups, ServerSide: s.serverSide,
+			Files: paths, Existing: existingPaths, RBAC: []string{w.rbac}, WithDefaults: true,
+			Policies: policyPaths, As: s.user, AsGroups: s.groups, ServerSide: s.serverSide,
 		})
 		if err != nil {
 			t.Fatalf("session %d: reading the inputs: %v", k, err)
