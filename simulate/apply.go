@@ -162,7 +162,7 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 	if err := w.escalation(ctx, internal, a.namespace); err != nil {
 		return nil, StageEscalation, err
 	}
-	if err := validateObject(ctx, a, custom, internal, oldInternal); err != nil {
+	if err := w.validateObject(ctx, a, custom, internal, oldInternal); err != nil {
 		return nil, StageValidation, err
 	}
 	if Validated(a.gvk.GroupKind()) && custom == nil {

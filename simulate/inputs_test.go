@@ -56,3 +56,23 @@ func TestReadClusterPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmissionPolicyValidation: an admission policy is validated by its registry strategy, as the
+// API server validates it: its CEL compiled, its generation set.
+func TestAdmissionPolicyValidation(t *testing.T) {
+	broken := "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: broken}\n" +
+		"spec:\n  matchConstraints: {resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]}\n" +
+		"  validations: [{expression: 'object.nope +'}]\n"
+	rep := run(t, "olga", clusterVAP+"---\n"+broken, "", "", false)
+	if len(rep.Results) != 3 {
+		t.Fatalf("%d results", len(rep.Results))
+	}
+	if rep.Results[0].Object == nil {
+		t.Fatalf("%+v", rep.Results[0])
+	}
+	if g := rep.Results[0].Object.GetGeneration(); g != 1 {
+		t.Errorf("generation %d, want 1", g)
+	}
+	checkResult(t, &rep.Results[2], want{kind: "ValidatingAdmissionPolicy", name: "broken", outcome: "refused", stage: "validation",
+		message: `The ValidatingAdmissionPolicy "broken" is invalid: spec.validations[0].expression: Invalid value: "object.nope +": compilation failed: ...`})
+}

@@ -3,11 +3,18 @@ package simulate
 import (
 	"context"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/kubernetes/pkg/apis/admissionregistration"
 	"k8s.io/kubernetes/pkg/capabilities"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicy"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/mutatingadmissionpolicybinding"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/resolver"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicy"
+	"k8s.io/kubernetes/pkg/registry/admissionregistration/validatingadmissionpolicybinding"
 	"k8s.io/kubernetes/pkg/registry/apps/daemonset"
 	"k8s.io/kubernetes/pkg/registry/apps/deployment"
 	"k8s.io/kubernetes/pkg/registry/apps/replicaset"
@@ -60,7 +67,7 @@ var strategies = map[schema.GroupKind]strategy{
 // Validated reports whether simulate runs the object validation of a kind.
 func Validated(gk schema.GroupKind) bool {
 	_, ok := strategies[gk]
-	return ok
+	return ok || admissionPolicyKinds[gk.Kind] && gk.Group == admissionregistration.GroupName
 }
 
 // AllowPrivileged is the kube-apiserver's --allow-privileged that simulate runs with: true, as
@@ -74,11 +81,14 @@ const AllowPrivileged = true
 // object meta's validation, warnings); on update, rest.BeforeUpdate. obj is the internal object,
 // changed in place as the store changes it.
 // A custom resource is validated by the strategy of its CRD (custom is nil for other kinds).
-func validateObject(ctx context.Context, a *attempt, custom *customKind, obj, old runtime.Object) error {
+func (w *world) validateObject(ctx context.Context, a *attempt, custom *customKind, obj, old runtime.Object) error {
 	capabilities.Setup(AllowPrivileged, 0)
 	s, ok := strategies[a.gvk.GroupKind()]
 	if custom != nil {
 		s, ok = custom.strategy, true
+	} else if !ok {
+		s = w.admissionPolicyStrategy(a.gvk.GroupKind())
+		ok = s != nil
 	}
 	if !ok {
 		return nil
@@ -90,4 +100,59 @@ func validateObject(ctx context.Context, a *attempt, custom *customKind, obj, ol
 		return rest.BeforeCreate(s, ctx, obj)
 	}
 	return rest.BeforeUpdate(s, ctx, obj, old)
+}
+
+// admissionPolicyStrategy is the registry strategy of an admission policy kind, or nil for other
+// kinds. Made for the world as it stands: the strategies authorize the params a policy or binding
+// names with the API server's authorizer (the world's RBAC), resolving kinds by the world's
+// resources and a binding's policy among the world's objects.
+func (w *world) admissionPolicyStrategy(gk schema.GroupKind) strategy {
+	if gk.Group != admissionregistration.GroupName {
+		return nil
+	}
+	resolve := resolver.ResourceResolverFunc(func(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
+		if r, ok := w.view.Resources.Lookup(gvk); ok {
+			return r.GVR, nil
+		}
+		return schema.GroupVersionResource{}, &meta.NoKindMatchError{GroupKind: gvk.GroupKind(), SearchedVersions: []string{gvk.Version}}
+	})
+	switch gk.Kind {
+	case "ValidatingAdmissionPolicy":
+		return validatingadmissionpolicy.NewStrategy(w.authorizer(), resolve)
+	case "ValidatingAdmissionPolicyBinding":
+		return validatingadmissionpolicybinding.NewStrategy(w.authorizer(), policyGetter{w}, resolve)
+	case "MutatingAdmissionPolicy":
+		return mutatingadmissionpolicy.NewStrategy(w.authorizer(), resolve)
+	case "MutatingAdmissionPolicyBinding":
+		return mutatingadmissionpolicybinding.NewStrategy(w.authorizer(), policyGetter{w}, resolve)
+	}
+	return nil
+}
+
+// policyGetter finds the admission policies of the world, for their bindings' strategies.
+type policyGetter struct{ w *world }
+
+func (g policyGetter) GetValidatingAdmissionPolicy(_ context.Context, name string) (*admissionregistration.ValidatingAdmissionPolicy, error) {
+	return worldPolicy[admissionregistration.ValidatingAdmissionPolicy](g.w, "validatingadmissionpolicies", name)
+}
+
+func (g policyGetter) GetMutatingAdmissionPolicy(_ context.Context, name string) (*admissionregistration.MutatingAdmissionPolicy, error) {
+	return worldPolicy[admissionregistration.MutatingAdmissionPolicy](g.w, "mutatingadmissionpolicies", name)
+}
+
+// worldPolicy is the internal object of the world's admission policy of a resource, or NotFound.
+func worldPolicy[T any](w *world, resource, name string) (*T, error) {
+	notFound := apierrors.NewNotFound(admissionregistration.Resource(resource), name)
+	obj := w.objects[objectKey{Group: admissionregistration.GroupName, Resource: resource, Name: name}]
+	if obj == nil {
+		return nil, notFound
+	}
+	internal, _, err := toInternal(obj)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := any(internal).(*T); ok {
+		return p, nil
+	}
+	return nil, notFound
 }

@@ -145,7 +145,28 @@ func (g *simGen) session(k int) *simSession {
 		s.objects = append(s.objects, g.object(k, i, &created, s.objects))
 	}
 	g.history = append(g.history, s.objects...)
+	if g.r.IntN(4) == 0 {
+		s.objects = append(s.objects, noGreenPolicy(k)...) // never again in the middle of a session
+	}
 	return s
+}
+
+// noGreenPolicy is a ValidatingAdmissionPolicy and its binding that a session applies last: the
+// API server's policy informers put it in force within a second, so for the sessions after it
+// (where simulate finds it among --existing), not for the rest of its own apply. It refuses green
+// ConfigMaps, except those the world's sim-no-forbidden-key refuses, so that two policies never
+// refuse the same object (the API server would name either, by its informer's order).
+func noGreenPolicy(k int) []simObject {
+	policy := map[string]any{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": meta("", "sim-no-green", nil),
+		"spec": map[string]any{"failurePolicy": "Fail",
+			"matchConstraints": map[string]any{"resourceRules": []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"},
+				"operations": []any{"CREATE", "UPDATE"}, "resources": []any{"configmaps"}}}},
+			"validations": []any{map[string]any{
+				"expression": "!has(object.data) || !('color' in object.data) || object.data.color != 'green' || 'forbidden' in object.data",
+				"message":    fmt.Sprintf("no green ConfigMaps (since session %d)", k)}}}}
+	binding := map[string]any{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": meta("", "sim-no-green", nil),
+		"spec": map[string]any{"policyName": "sim-no-green", "validationActions": []any{"Deny"}}}
+	return []simObject{{&unstructured.Unstructured{Object: toMap(policy)}}, {&unstructured.Unstructured{Object: toMap(binding)}}}
 }
 
 // object draws object i of session k.
