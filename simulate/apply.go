@@ -159,7 +159,7 @@ func (w *world) admit(ctx context.Context, a *attempt, obj, old *unstructured.Un
 		}
 		attrs = a.attributes(internal, oldInternal)
 	}
-	if err := w.escalation(ctx, internal, a.namespace); err != nil {
+	if err := w.escalation(ctx, internal, oldInternal, a.namespace); err != nil {
 		return nil, StageEscalation, err
 	}
 	if err := w.validateObject(ctx, a, custom, internal, oldInternal); err != nil {

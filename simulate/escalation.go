@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	kapihelper "k8s.io/kubernetes/pkg/apis/core/helper"
 	"k8s.io/kubernetes/pkg/apis/rbac"
 	rbacv1helpers "k8s.io/kubernetes/pkg/apis/rbac/v1"
 	rbacregistry "k8s.io/kubernetes/pkg/registry/rbac"
@@ -23,12 +24,17 @@ var fullAuthority = []rbac.PolicyRule{
 }
 
 // escalation is the check of kube-apiserver's RBAC storage (pkg/registry/rbac/*/policybased) on the
-// create of a Role, ClusterRole, RoleBinding or ClusterRoleBinding, with the registry's own
-// helpers: a member of system:masters may; a role's author must hold every rule it grants, or may
-// escalate it; a binding's author may bind its role, or must hold every rule of the role. ctx holds
-// the user, the namespace and the request info, as the API server's. Other objects pass.
-func (w *world) escalation(ctx context.Context, obj runtime.Object, namespace string) error {
+// create or update (old, the object before it) of a Role, ClusterRole, RoleBinding or
+// ClusterRoleBinding, with the registry's own helpers: a member of system:masters may; an update
+// that changes only what the garbage collector reads (and the managed fields) may; a role's author
+// must hold every rule it grants, or may escalate it; a binding's author may bind its role, or must
+// hold every rule of the role. ctx holds the user, the namespace and the request info, as the API
+// server's. Other objects pass.
+func (w *world) escalation(ctx context.Context, obj, old runtime.Object, namespace string) error {
 	if rbacregistry.EscalationAllowed(ctx) {
+		return nil
+	}
+	if old != nil && rbacregistry.IsOnlyMutatingGCFields(obj, old, kapihelper.Semantic) {
 		return nil
 	}
 	authz := w.authorizer()
@@ -48,7 +54,7 @@ func (w *world) escalation(ctx context.Context, obj runtime.Object, namespace st
 		if err := rbacregistryvalidation.ConfirmNoEscalationInternal(ctx, resolver, o.Rules); err != nil {
 			return apierrors.NewForbidden(rbac.Resource("clusterroles"), o.Name, err)
 		}
-		if o.AggregationRule != nil && len(o.AggregationRule.ClusterRoleSelectors) > 0 {
+		if hasAggregationRule(o) || hasAggregationRule(old) {
 			if err := rbacregistryvalidation.ConfirmNoEscalationInternal(ctx, resolver, fullAuthority); err != nil {
 				return apierrors.NewForbidden(rbac.Resource("clusterroles"), o.Name, errors.New("must have cluster-admin privileges to use the aggregationRule"))
 			}
@@ -59,6 +65,12 @@ func (w *world) escalation(ctx context.Context, obj runtime.Object, namespace st
 		return w.bindingEscalation(ctx, resolver, o.RoleRef, "", rbac.Resource("clusterrolebindings"), o.Name)
 	}
 	return nil
+}
+
+// hasAggregationRule is the clusterrole storage's: a ClusterRole that aggregates others.
+func hasAggregationRule(obj runtime.Object) bool {
+	o, ok := obj.(*rbac.ClusterRole)
+	return ok && o.AggregationRule != nil && len(o.AggregationRule.ClusterRoleSelectors) > 0
 }
 
 // bindingEscalation is the binding storages' check: bind on the role, or every rule of the role

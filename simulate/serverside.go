@@ -136,6 +136,7 @@ func (w *world) migrateToServerSide(ctx context.Context, res *Result, a *attempt
 		return stored, nil
 	}
 	ok, err := step(serverSideManager, migrationPatchFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
+		upgraded.SetResourceVersion(live.GetResourceVersion()) // as the JSON patch replaces it
 		return w.admit(ctx, a, upgraded, live, nil)
 	})
 	if !ok || err != nil {

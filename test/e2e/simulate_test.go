@@ -251,9 +251,15 @@ var randomNames = regexp.MustCompile(`(kube-api-access-)[a-z0-9]{5}`)
 // in the order its informers return the bindings, a Go map's, so they are compared as a set.
 var rbacErrors = regexp.MustCompile(`RBAC: \[([^\]]*)\]`)
 
+// generatedValues are what the API server makes up for each write, where a message quotes an object
+// as JSON (a refused patch of a custom resource quotes the patched object): uid, resource version,
+// creation time and the managed fields' times.
+var generatedValues = regexp.MustCompile(`\\"(creationTimestamp|time|resourceVersion|uid)\\":\\"[^\\]*\\"`)
+
 // normalMessage is a message without what kube-apiserver makes up or orders at random.
 func normalMessage(msg string) string {
 	msg = randomNames.ReplaceAllString(msg, "$1")
+	msg = generatedValues.ReplaceAllString(msg, `\"$1\":\"\"`)
 	return rbacErrors.ReplaceAllStringFunc(msg, func(m string) string {
 		items := strings.Split(rbacErrors.FindStringSubmatch(m)[1], ", ")
 		slices.Sort(items)
