@@ -179,7 +179,7 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject) simObje
 	ns := g.namespace(*created)
 	name := func(kind string) string { return fmt.Sprintf("s%d-%s-%d", k, kind, g.r.IntN(3)) }
 	var obj map[string]any
-	switch n := g.r.IntN(120); {
+	switch n := g.r.IntN(130); {
 	case n >= 100 && n < 110:
 		obj = map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta(ns, name("widget"), nil), "spec": g.widgetSpec()}
 		if g.r.IntN(5) == 0 {
@@ -191,6 +191,22 @@ func (g *simGen) object(k, i int, created *[]string, before []simObject) simObje
 	// the order of a Go map, so that the API server's answer is not the same twice.
 	case n >= 110 && n < 115:
 		obj = map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(ns, "sim-quota", nil), "spec": map[string]any{"hard": g.quotaHard()}}
+	case n >= 120 && n < 125:
+		// Both minAvailable and maxUnavailable, one time in four: refused by the registry's validation.
+		spec := map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": "web"}}, "minAvailable": g.parity.Pick([]string{"1", "50%"})}
+		if g.r.IntN(4) == 0 {
+			spec["maxUnavailable"] = int64(1)
+		}
+		obj = map[string]any{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(ns, name("pdb"), nil), "spec": spec}
+	case n >= 125:
+		// An unknown path type, one time in four.
+		pathType := g.parity.Pick([]string{"Prefix", "Exact", "ImplementationSpecific"})
+		if g.r.IntN(4) == 0 {
+			pathType = "Regex"
+		}
+		obj = map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(ns, name("ing"), nil), "spec": map[string]any{
+			"rules": []any{map[string]any{"host": "web.example.com", "http": map[string]any{"paths": []any{map[string]any{
+				"path": "/", "pathType": pathType, "backend": map[string]any{"service": map[string]any{"name": "web", "port": map[string]any{"number": int64(80)}}}}}}}}}}
 	case n >= 115:
 		// A maximum per pod, no defaults.
 		obj = map[string]any{"apiVersion": "v1", "kind": "LimitRange", "metadata": meta(ns, "sim-limits", nil), "spec": map[string]any{"limits": []any{map[string]any{
