@@ -194,14 +194,18 @@ func measure(t *testing.T, client *tls.Config, tg target, bodies [][]byte) resul
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				due := start.Add(time.Duration(i) * interval)
-				if d := time.Until(due); d > 0 {
+				// From when the request was due, when the worker was busy past it (a server that
+				// stalls delays every request due meanwhile); from when it woke, when it slept until
+				// it (its timer wakes up to a millisecond late: epoll's timeout is in milliseconds).
+				from := start.Add(time.Duration(i) * interval)
+				if d := time.Until(from); d > 0 {
 					time.Sleep(d)
+					from = time.Now()
 				}
 				if err := pool[w].send(bodies[i%len(bodies)]); err != nil {
 					errs.Add(1)
 				}
-				latencies[i] = time.Since(due)
+				latencies[i] = time.Since(from)
 			}
 		}()
 	}
