@@ -132,9 +132,10 @@ func (w *world) serverSideApply(a *attempt, custom *customKind, applied, live *u
 // prints it, without them) the owners its history most likely gave it, on the fields that history
 // set (not those admission added, which nobody owns). With client-side apply's annotation,
 // client-side apply's manager owns, by an update, the fields of the configuration the annotation
-// holds, their defaults and the annotation, as when it created the object. Without it, the object was made by a
-// server-side apply whose configuration is unknown: kubectl's server-side manager owns, by an
-// apply, the fields the manifest applies now, so that the apply neither conflicts nor removes.
+// holds, their defaults and the annotation, as when it created the object. Without it, the object
+// was made by a server-side apply whose configuration is unknown: kubectl's server-side manager
+// owns, by an apply, the fields the manifest applies now, so that the apply neither conflicts nor
+// removes.
 // (The API server would give every field to "before-first-apply", by an update, which conflicts
 // with every change of value: what it does for an object whose managed fields were removed, not
 // for one created through it.)

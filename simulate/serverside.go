@@ -94,11 +94,11 @@ func (w *world) migrateToServerSide(ctx context.Context, res *Result, a *attempt
 	if !ok {
 		return stored, nil
 	}
-	step := func(manager, warning string, write func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error)) (bool, error) {
+	step := func(manager string, force bool, warning string, write func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error)) (bool, error) {
 		if err := w.store(stored, a.gvr); err != nil {
 			return false, err
 		}
-		r, attrs, err := w.authorize(ctx, "PATCH", withQuery(objectPath(a.gvr, stored.GetNamespace(), a.name), writeQuery(manager, false)))
+		r, attrs, err := w.authorize(ctx, "PATCH", withQuery(objectPath(a.gvr, stored.GetNamespace(), a.name), writeQuery(manager, force)))
 		res.Requests = append(res.Requests, r)
 		if err == nil {
 			a.op, a.options, a.attrs = admission.Update, updateOptions(manager), attrs
@@ -117,7 +117,7 @@ func (w *world) migrateToServerSide(ctx context.Context, res *Result, a *attempt
 		just.SetName(stored.GetName())
 		just.SetNamespace(stored.GetNamespace())
 		just.SetAnnotations(map[string]string{corev1.LastAppliedConfigAnnotation: annotation})
-		ok, err := step(lastAppliedManager, migrationLastAppliedFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
+		ok, err := step(lastAppliedManager, false, migrationLastAppliedFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
 			return w.applyPatch(ctx, a, custom, just, live, nil)
 		})
 		if !ok || err != nil {
@@ -135,14 +135,14 @@ func (w *world) migrateToServerSide(ctx context.Context, res *Result, a *attempt
 	if reflect.DeepEqual(upgraded.GetManagedFields(), stored.GetManagedFields()) {
 		return stored, nil
 	}
-	ok, err := step(serverSideManager, migrationPatchFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
+	ok, err := step(serverSideManager, false, migrationPatchFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
 		upgraded.SetResourceVersion(live.GetResourceVersion()) // as the JSON patch replaces it
 		return w.admit(ctx, a, upgraded, live, nil)
 	})
 	if !ok || err != nil {
 		return stored, err
 	}
-	_, err = step(serverSideManager, migrationReapplyFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
+	_, err = step(serverSideManager, true, migrationReapplyFailed, func(live *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
 		return w.applyPatch(ctx, a, custom, sent, live, nil)
 	})
 	return stored, err

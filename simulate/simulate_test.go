@@ -181,6 +181,7 @@ type want struct {
 	stored                     map[string]any // the whole stored object, if given
 	status                     map[string]any // the stored object's status, if given
 	data                       map[string]any // the stored object's data, if given
+	requests                   []string       // the paths of the requests sent, if given
 }
 
 func TestRun(t *testing.T) {
@@ -386,7 +387,11 @@ Please review the fields above--they currently have other managers. Here...`}},
 		// a is in the last-applied configuration (no conflict); after kubectl's migration its
 		// server-side manager owns b too, and the apply once more removes it.
 		inputs: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {a: '9'}\n",
-		want:   []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}}},
+		want: []want{{kind: "ConfigMap", name: "c", outcome: "configured", data: map[string]any{"a": "9"}, requests: []string{
+			"/api/v1/namespaces/shop/configmaps/c?fieldManager=kubectl&fieldValidation=Strict&force=false",    // the apply
+			"/api/v1/namespaces/shop/configmaps/c?fieldManager=kubectl-last-applied&fieldValidation=Strict",   // the annotation's apply
+			"/api/v1/namespaces/shop/configmaps/c?fieldManager=kubectl&fieldValidation=Strict",                // the managed fields' JSON patch
+			"/api/v1/namespaces/shop/configmaps/c?fieldManager=kubectl&fieldValidation=Strict&force=false"}}}, // the apply again
 	}, {
 		// Made by a server-side apply of an unknown configuration: kubectl's manager is assumed to
 		// own what it applies now, a; b, which it may not have applied, stays.
@@ -425,6 +430,15 @@ Please review the fields above--they currently have other managers. Here...`}},
 				if w.status != nil {
 					if diff := cmp.Diff(w.status, rep.Results[i].Object.Object["status"]); diff != "" {
 						t.Errorf("%s %s: stored status (-want +got):\n%s", w.kind, w.name, diff)
+					}
+				}
+				if w.requests != nil {
+					var paths []string
+					for _, r := range rep.Results[i].Requests {
+						paths = append(paths, r.Path)
+					}
+					if diff := cmp.Diff(w.requests, paths); diff != "" {
+						t.Errorf("%s %s: requests (-want +got):\n%s", w.kind, w.name, diff)
 					}
 				}
 				if w.data != nil {

@@ -180,14 +180,6 @@ func (h *handler) validate(ctx context.Context, b *bundle.Bundle, req *policies.
 }
 
 func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Request) (admission.Response, string) {
-	// The object as the API server sent it, which the patch must turn into the mutated one.
-	var original []byte
-	if req.Object != nil {
-		var err error
-		if original, err = json.Marshal(req.Object.Object); err != nil {
-			return errored([]error{err}), "error"
-		}
-	}
 	m := b.Mutate(ctx, req)
 	h.Metrics.findings(m.Findings)
 	if len(m.Errors) > 0 {
@@ -200,7 +192,13 @@ func (h *handler) mutate(ctx context.Context, b *bundle.Bundle, req *policies.Re
 	if !m.Changed() {
 		return admission.Allowed(""), "allowed"
 	}
+	// The patch must turn the object as the API server sent it (which mutation leaves as it is) into
+	// the mutated one.
 	patch, err := json.Marshal(m.Patch)
+	var original []byte
+	if err == nil {
+		original, err = json.Marshal(req.Object.Object)
+	}
 	if err == nil {
 		err = checkPatch(original, patch, m.Object.Object)
 	}
