@@ -135,15 +135,9 @@ func (r *regoTemplate) prepare(ctx context.Context, data map[string]any) (*regoT
 
 // eval evaluates the template for one constraint, as Gatekeeper's hook does: input is the review and
 // the constraint's parameters; each violation needs a msg, and its details default to {}.
-func (r *regoTemplate) eval(ctx context.Context, review map[string]any, c *constraint) (_ []violation, err error) {
-	defer func() {
-		// The lazy review converts values as they are read and panics on a type JSON does not have.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("evaluation failed: %v", p)
-		}
-	}()
+func (r *regoTemplate) eval(ctx context.Context, review map[string]any, c *constraint) ([]violation, error) {
 	// A lazy object converts only the parts of the review the template reads.
-	input := ast.LazyObject(map[string]any{"review": review, "parameters": c.params})
+	input, _ := vrego.Input(map[string]any{"review": review, "parameters": c.params})
 	values, err := r.prepared.Eval(ctx, input)
 	if err != nil {
 		return nil, err

@@ -226,7 +226,14 @@ func (c *Compiled) Prepare(ctx context.Context, query string, data map[string]an
 // Eval evaluates the query with input and returns the value of each result's first expression.
 // Evaluation waits for a slot of the guard, and stops when ctx is done or the guard's heap limit is
 // passed; the error then says which.
-func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
+func (q *Query) Eval(ctx context.Context, input ast.Value) (_ []any, err error) {
+	defer func() {
+		// A lazy input (see Input) converts values as they are read, and panics on a type JSON
+		// does not have.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("evaluation of %s failed: %v", q.text, p)
+		}
+	}()
 	ctx, release, err := q.guard.enter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation of %s did not start: %w", q.text, err)
@@ -253,5 +260,12 @@ func (q *Query) Eval(ctx context.Context, input ast.Value) ([]any, error) {
 	return out, nil
 }
 
-// Input converts a Go value (maps, slices, strings, numbers, booleans) to a Rego value.
-func Input(v any) (ast.Value, error) { return ast.InterfaceToValue(v) }
+// Input converts a Go value (maps, slices, strings, numbers, booleans) to a Rego value. An object
+// is converted lazily, as the rules read it: a rule that reads three fields of a Pod converts
+// three fields, not the Pod. The value is then for one goroutine at a time.
+func Input(v any) (ast.Value, error) {
+	if m, ok := v.(map[string]any); ok {
+		return ast.LazyObject(m), nil
+	}
+	return ast.InterfaceToValue(v)
+}

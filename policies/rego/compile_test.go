@@ -3,6 +3,7 @@ package rego
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,87 @@ func TestWithNowPinsTheClock(t *testing.T) {
 	rs, err := q.Eval(context.Background(), ast.NewObject())
 	if err != nil || len(rs) != 1 || fmt.Sprint(rs[0]) == fmt.Sprint(pinned.UnixNano()) {
 		t.Errorf("without WithNow: %v, %v; want the real clock", rs, err)
+	}
+}
+
+// TestLazyInputEvaluatesAsEager holds the lazy input (Input) to what the input converted whole
+// gives, for reads that touch part of it, all of it, or compare it whole.
+func TestLazyInputEvaluatesAsEager(t *testing.T) {
+	object := func() map[string]any {
+		return map[string]any{
+			"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": "web", "labels": map[string]any{"app": "web", "tier": "front"}},
+			"spec": map[string]any{
+				"replicas":   int64(3),
+				"ratio":      0.5,
+				"paused":     false,
+				"nothing":    nil,
+				"containers": []any{map[string]any{"name": "a", "image": "nginx:latest"}, map[string]any{"name": "b", "image": "b@sha256:x"}},
+			},
+		}
+	}
+	tests := []struct{ name, rule string }{
+		{"a field", `r := input.metadata.name`},
+		{"a missing field", `r := object.get(input, ["metadata", "annotations", "x"], "none")`},
+		{"a negated missing field", `r if not input.metadata.labels.owner`},
+		{"iteration", `r contains c.image if { c := input.spec.containers[_] }`},
+		{"keys", `r := object.keys(input.metadata.labels)`},
+		{"iteration over an object", `r contains k if { input.spec[k] }`},
+		{"a count", `r := count(input)`},
+		{"numbers", `r := input.spec.replicas * input.spec.ratio`},
+		{"null and false", `r := [input.spec.nothing, input.spec.paused]`},
+		{"whole equality", `r := input == {"apiVersion": "v1", "kind": "Pod"}`},
+		{"a subtree's equality", `r := input.metadata.labels == {"app": "web", "tier": "front"}`},
+		{"walk", `r contains [p, v] if { walk(input.metadata, [p, v]); is_string(v) }`},
+		{"json.marshal", `r := json.marshal(input)`},
+		{"object.union", `r := object.union(input.metadata, {"namespace": "x"})`},
+		{"object.remove", `r := object.remove(input, ["spec"])`},
+		{"as a set member", `r := {input.metadata.labels} | {{"app": "web", "tier": "front"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Compile([]Module{{Filename: "lazy.rego", Source: "package lazy\n\n" + tt.rule + "\n", Version: V1}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := c.Prepare(context.Background(), "data.lazy.r", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eager, err := ast.InterfaceToValue(object())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := q.Eval(context.Background(), eager)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lazy, err := Input(object())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := q.Eval(context.Background(), lazy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("lazy input: %v, converted whole: %v", got, want)
+			}
+		})
+	}
+}
+
+func TestLazyInputOfATypeJSONHasNotIsAnError(t *testing.T) {
+	c, err := Compile([]Module{{Filename: "lazy.rego", Source: "package lazy\n\nr := input.x\n", Version: V1}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Prepare(context.Background(), "data.lazy.r", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, _ := Input(map[string]any{"x": make(chan int)})
+	if _, err := q.Eval(context.Background(), input); err == nil || !strings.Contains(err.Error(), "evaluation of data.lazy.r failed") {
+		t.Errorf("got %v, want an evaluation error", err)
 	}
 }
