@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/verdict-dev/verdict/internal/typedconv"
 )
 
 // Normalize returns a built-in object as the API server holds it after decoding a request: through
@@ -35,7 +37,7 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}
 	builtinDefaulter().Default(typed)
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+	content, err := typedconv.ToUnstructured(typed)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}

@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 	quotainstall "k8s.io/kubernetes/pkg/quota/v1/install"
+
+	"github.com/verdict-dev/verdict/internal/typedconv"
 )
 
 var quotaGVR = corev1.SchemeGroupVersion.WithResource("resourcequotas")
@@ -77,7 +79,7 @@ func quotaStatuses(objects map[objectKey]*unstructured.Unstructured, typed map[o
 			return err
 		}
 		q.Status = corev1.ResourceQuotaStatus{Hard: hard, Used: quota.Mask(used, quota.ResourceNames(hard))}
-		content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&q.Status)
+		content, err := typedconv.ToUnstructured(&q.Status)
 		if err != nil {
 			return err
 		}
@@ -104,7 +106,7 @@ func (w *world) withQuotaStatus(obj *unstructured.Unstructured) *unstructured.Un
 	if !ok {
 		return obj
 	}
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&q.Status)
+	content, err := typedconv.ToUnstructured(&q.Status)
 	if err != nil {
 		return obj
 	}

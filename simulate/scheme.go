@@ -27,6 +27,8 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/resource/install"
 	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
 	_ "k8s.io/kubernetes/pkg/apis/storage/install"
+
+	"github.com/verdict-dev/verdict/internal/typedconv"
 )
 
 // scheme is the API server's scheme of built-in types.
@@ -63,7 +65,7 @@ func fromInternal(obj runtime.Object, gvk schema.GroupVersionKind) (*unstructure
 	if err != nil {
 		return nil, err
 	}
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(versioned)
+	content, err := typedconv.ToUnstructured(versioned)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	schedulinghelpers "k8s.io/kubernetes/pkg/apis/scheduling/v1"
 	rbacregistryvalidation "k8s.io/kubernetes/pkg/registry/rbac/validation"
 
+	"github.com/verdict-dev/verdict/internal/typedconv"
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/policies/bundle"
 	"github.com/verdict-dev/verdict/rbacsim"
@@ -267,7 +268,7 @@ func defaultServiceAccount(namespace string) *unstructured.Unstructured {
 
 // toUnstructured converts a typed object of the given kind.
 func toUnstructured(obj runtime.Object, gvk schema.GroupVersionKind) (*unstructured.Unstructured, error) {
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	content, err := typedconv.ToUnstructured(obj)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/verdict-dev/verdict/internal/typedconv"
 	"github.com/verdict-dev/verdict/policies"
 )
 
@@ -78,7 +78,7 @@ func (c *namespaceForms) get(ns *corev1.Namespace) namespaceForm {
 		return f
 	}
 	f.json = namespaceMap(ns)
-	if u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ns); err == nil {
+	if u, err := typedconv.ToUnstructured(ns); err == nil {
 		f.unstructured = u
 	}
 	c.mu.Lock()
