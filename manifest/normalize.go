@@ -30,7 +30,7 @@ func Normalize(obj *unstructured.Unstructured) (*unstructured.Unstructured, erro
 	// every field of the input is still in the output, there was none; otherwise (an unknown field,
 	// or only an empty value the type drops) the strict converter decides. Its errors, and those of
 	// a value of the wrong type, are the ones reported.
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+	if err := typedconv.FromUnstructured(obj.Object, typed); err != nil {
 		if serr := strictError(obj, gvk); serr != nil {
 			return nil, serr
 		}

@@ -46,7 +46,7 @@ func toInternal(obj *unstructured.Unstructured) (out runtime.Object, ok bool, er
 	if err != nil {
 		return nil, false, err
 	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+	if err := typedconv.FromUnstructured(obj.Object, typed); err != nil {
 		return nil, false, fmt.Errorf("%s %q: %w", gvk.Kind, obj.GetName(), err)
 	}
 	internal, err := scheme.ConvertToVersion(typed, schema.GroupVersion{Group: gvk.Group, Version: runtime.APIVersionInternal})

@@ -43,3 +43,26 @@ func BenchmarkToUnstructured(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkFromUnstructured(b *testing.B) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(benchPod())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    func(map[string]any, any) error
+	}{
+		{"typedconv", FromUnstructured},
+		{"apimachinery", runtime.DefaultUnstructuredConverter.FromUnstructured},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := c.f(u, &corev1.Pod{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,8 +1,9 @@
 // Package typedconv converts typed API objects into their unstructured form (maps, slices, strings,
-// int64, float64, bools) exactly as apimachinery's runtime.DefaultUnstructuredConverter.ToUnstructured
-// does, and several times faster: what that converter works out for every value it visits (the
-// type's custom converter, each field's JSON name and omitempty, through a shared cache) is planned
-// here once per type, and each map is allocated at the size it fills.
+// int64, float64, bools) and back exactly as apimachinery's runtime.DefaultUnstructuredConverter
+// does (ToUnstructured, and FromUnstructured without unknown-field errors), two to three times
+// faster: what that converter works out for every value it visits (the type's custom converter,
+// each field's JSON name and omitempty, through a shared cache) is planned here once per type, and
+// each map is allocated at the size it fills.
 //
 // A type whose conversion this package does not plan (an interface field, a map with keys that are
 // not strings, an unexported field, an inline field that is not a struct, an array) is converted by
@@ -48,7 +49,7 @@ func planOf(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
-	c := &compiler{built: map[reflect.Type]*encoder{}, structs: map[reflect.Type]*structPlan{}}
+	c := &compiler{built: memo[encoder]{}, structs: map[reflect.Type]*structPlan{}}
 	p := &plan{}
 	// A root with a custom converter of its own is apimachinery's to convert.
 	if !value.TypeReflectEntryOf(t).CanConvertToUnstructured() {
@@ -67,25 +68,30 @@ type encoder func(v reflect.Value) (any, error)
 // errUnplanned marks a type this package leaves to apimachinery.
 var errUnplanned = errors.New("not planned")
 
-// compiler builds the encoders of one root type; built holds those begun, so that a recursive type
-// (a JSON schema's properties) refers to its own encoder.
+// compiler builds the encoders of one root type.
 type compiler struct {
-	built   map[reflect.Type]*encoder
+	built   memo[encoder]
 	structs map[reflect.Type]*structPlan
 }
 
-func (c *compiler) encoderOf(t reflect.Type) (*encoder, error) {
-	if e, ok := c.built[t]; ok {
-		return e, nil
+func (c *compiler) encoderOf(t reflect.Type) (*encoder, error) { return c.built.get(t, c.build) }
+
+// memo holds what is built per type, begun before it is built, so that a recursive type (a JSON
+// schema's properties) refers to its own.
+type memo[T any] map[reflect.Type]*T
+
+func (m memo[T]) get(t reflect.Type, build func(reflect.Type) (T, error)) (*T, error) {
+	if p, ok := m[t]; ok {
+		return p, nil
 	}
-	e := new(encoder)
-	c.built[t] = e
-	fn, err := c.build(t)
+	p := new(T)
+	m[t] = p
+	v, err := build(t)
 	if err != nil {
 		return nil, err
 	}
-	*e = fn
-	return e, nil
+	*p = v
+	return p, nil
 }
 
 // build follows apimachinery's toUnstructured: a custom converter first (smd's, which apimachinery
@@ -232,38 +238,55 @@ func (c *compiler) structPlan(t reflect.Type) (*structPlan, error) {
 	return s, nil
 }
 
-// field plans one field by apimachinery's reading of its JSON tag (fieldInfoFromField).
-func (c *compiler) field(sf reflect.StructField, i int) (f field, skip bool, err error) {
-	f.index = i
-	tag, hasTag := sf.Tag.Lookup("json")
-	if !hasTag || tag == "" {
+// tag is a field's key and options as apimachinery reads its JSON tag (fieldInfoFromField): the
+// key is "" for an inlined field (embedded, with no name of its own).
+type tag struct {
+	name                       string
+	omitEmpty, omitZero, embed bool
+}
+
+func tagOf(sf reflect.StructField) tag {
+	var t tag
+	text, ok := sf.Tag.Lookup("json")
+	if !ok || text == "" {
 		if !sf.Anonymous {
-			f.name = sf.Name
+			t.name = sf.Name
 		}
-	} else {
-		items := strings.Split(tag, ",")
-		f.name = items[0]
-		if f.name == "" && !sf.Anonymous {
-			f.name = sf.Name
-		}
-		for _, item := range items[1:] {
-			switch item {
-			case "omitempty":
-				f.omitEmpty = true
-			case "omitzero":
-				f.omitZero = value.OmitZeroFunc(sf.Type)
-			case "embed":
-				return f, false, errUnplanned // inlined by newer Go releases' rules
-			}
+		return t
+	}
+	items := strings.Split(text, ",")
+	t.name = items[0]
+	if t.name == "" && !sf.Anonymous {
+		t.name = sf.Name
+	}
+	for _, item := range items[1:] {
+		switch item {
+		case "omitempty":
+			t.omitEmpty = true
+		case "omitzero":
+			t.omitZero = true
+		case "embed":
+			t.embed = true
 		}
 	}
-	if f.name == "-" {
+	return t
+}
+
+// field plans one field.
+func (c *compiler) field(sf reflect.StructField, i int) (f field, skip bool, err error) {
+	t := tagOf(sf)
+	f.index, f.name, f.omitEmpty = i, t.name, t.omitEmpty
+	if t.omitZero {
+		f.omitZero = value.OmitZeroFunc(sf.Type)
+	}
+	switch {
+	case t.embed:
+		return f, false, errUnplanned // inlined by newer Go releases' rules
+	case f.name == "-":
 		return f, true, nil
-	}
-	if !sf.IsExported() {
+	case !sf.IsExported():
 		return f, false, errUnplanned
-	}
-	if f.name == "" {
+	case f.name == "":
 		return c.inlineField(f, sf.Type)
 	}
 	if f.scalar = scalarEncoder(sf.Type.Kind()); f.scalar == nil {

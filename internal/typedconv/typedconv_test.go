@@ -3,6 +3,7 @@ package typedconv
 import (
 	"fmt"
 	"math"
+	"math/rand"
 	"reflect"
 	"sort"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/randfill"
 )
@@ -86,18 +88,10 @@ func TestMatchesApimachineryOnEveryBuiltinType(t *testing.T) {
 	if testing.Short() {
 		seeds = 3
 	}
-	types := scheme.Scheme.AllKnownTypes()
-	names := make([]string, 0, len(types))
-	byName := map[string]reflect.Type{}
-	for gvk, typ := range types {
-		name := gvk.String()
-		names = append(names, name)
-		byName[name] = typ
-	}
-	sort.Strings(names)
+	names := builtinTypeNames()
 	planned := 0
 	for _, name := range names {
-		typ := byName[name]
+		typ := scheme.Scheme.AllKnownTypes()[name]
 		if planOf(typ).object != nil {
 			planned++
 		}
@@ -124,6 +118,16 @@ func fill(f *randfill.Filler, obj any) (ok bool) {
 	}()
 	f.Fill(obj)
 	return true
+}
+
+// builtinTypeNames are the kinds of client-go's scheme, in order.
+func builtinTypeNames() []schema.GroupVersionKind {
+	var names []schema.GroupVersionKind
+	for gvk := range scheme.Scheme.AllKnownTypes() {
+		names = append(names, gvk)
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].String() < names[j].String() })
+	return names
 }
 
 type withInterface struct {
@@ -227,5 +231,117 @@ func FuzzToUnstructured(f *testing.F) {
 		obj := reflect.New(fuzzTypes[int(data[0])%len(fuzzTypes)]).Interface()
 		randfill.NewFromGoFuzz(data[1:]).NilChance(0.25).NumElements(0, 2).MaxDepth(6).Funcs(rawExtension).Fill(obj)
 		compare(t, fmt.Sprintf("%T", obj), obj)
+	})
+}
+
+// decoded is what converting into a type gives: the object, the error, or the panic.
+type decoded struct {
+	object any
+	err    string
+	panic  string
+}
+
+func decode(f func(map[string]any, any) error, u map[string]any, typ reflect.Type) (d decoded) {
+	obj := reflect.New(typ).Interface()
+	defer func() {
+		if p := recover(); p != nil {
+			d.panic = fmt.Sprint(p)
+		}
+	}()
+	if err := f(u, obj); err != nil {
+		d.err = err.Error()
+	}
+	d.object = obj
+	return d
+}
+
+func compareFrom(t *testing.T, what string, u map[string]any, typ reflect.Type) {
+	t.Helper()
+	want := decode(runtime.DefaultUnstructuredConverter.FromUnstructured, runtime.DeepCopyJSON(u), typ)
+	got := decode(FromUnstructured, runtime.DeepCopyJSON(u), typ)
+	if got.err != "" && want.err != "" {
+		// What a failed conversion left in the object is not used; which of two wrong values in a
+		// map is reported first depends on the map's order, in apimachinery too.
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: FromUnstructured\n got %#v\nwant %#v (apimachinery's)", what, got, want)
+	}
+}
+
+// mutate changes some values of u at random into values of other JSON types, and adds unknown
+// fields, so that conversions meet what the API server would refuse.
+func mutate(u any, r *rand.Rand) any {
+	others := []any{"text", int64(7), 2.5, 3.0, true, nil, []any{"a"}, map[string]any{"x": int64(1)}, "1500m", int64(-1), 1e300}
+	switch u := u.(type) {
+	case map[string]any:
+		for k, v := range u {
+			u[k] = mutate(v, r)
+		}
+		if r.Intn(8) == 0 {
+			u["unknownField"] = others[r.Intn(len(others))]
+		}
+		return u
+	case []any:
+		for i := range u {
+			u[i] = mutate(u[i], r)
+		}
+		return u
+	}
+	if r.Intn(6) == 0 {
+		return others[r.Intn(len(others))]
+	}
+	return u
+}
+
+// TestFromUnstructuredMatchesApimachinery converts every built-in type filled at random into its
+// unstructured form, as it is and mutated, and back, and holds the result to apimachinery's.
+func TestFromUnstructuredMatchesApimachinery(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 3
+	}
+	planned, total := 0, 0
+	for _, name := range builtinTypeNames() {
+		typ := scheme.Scheme.AllKnownTypes()[name]
+		total++
+		if decoderOf(typ) != nil {
+			planned++
+		}
+		for seed := 0; seed < seeds; seed++ {
+			obj := reflect.New(typ).Interface()
+			if !fill(filler(int64(seed)), obj) {
+				break
+			}
+			u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+			if err != nil {
+				continue
+			}
+			compareFrom(t, fmt.Sprintf("%s, seed %d", name, seed), u, typ)
+			mutated := mutate(runtime.DeepCopyJSON(u), rand.New(rand.NewSource(int64(seed)))).(map[string]any)
+			compareFrom(t, fmt.Sprintf("%s, seed %d, mutated", name, seed), mutated, typ)
+		}
+	}
+	if planned < total*9/10 {
+		t.Errorf("%d of %d built-in types are planned", planned, total)
+	}
+}
+
+func FuzzFromUnstructured(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, int64(1))
+	f.Add([]byte("\x02a Node to fill"), int64(2))
+	f.Fuzz(func(t *testing.T, data []byte, seed int64) {
+		if len(data) == 0 {
+			return
+		}
+		typ := fuzzTypes[int(data[0])%len(fuzzTypes)]
+		obj := reflect.New(typ).Interface()
+		randfill.NewFromGoFuzz(data[1:]).NilChance(0.25).NumElements(0, 2).MaxDepth(6).Funcs(rawExtension).Fill(obj)
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return
+		}
+		compareFrom(t, typ.String(), u, typ)
+		compareFrom(t, typ.String()+", mutated", mutate(u, rand.New(rand.NewSource(seed))).(map[string]any), typ)
 	})
 }
