@@ -104,6 +104,13 @@ func TestLoad(t *testing.T) {
 	debug.SetGCPercent(800)
 
 	var targets []target
+	// The floor: what a review costs the server with nothing to judge (TLS, HTTP, decoding the
+	// review, encoding the answer), and the latency the machine itself adds.
+	empty := filepath.Join(dir, "no-policy")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	targets = append(targets, target{name: "verdict serve, no policy (the floor)", url: startVerdict(t, cert, key, []string{empty}, "--allow-empty") + "/validate?timeout=10s"})
 	targets = append(targets, target{name: "verdict serve, embedded default set", url: startVerdict(t, cert, key, nil) + "/validate?timeout=10s"})
 	// One rule (admission.rego's) in each format verdict serves, then in OPA's server.
 	for _, f := range []struct{ name, file string }{
@@ -301,13 +308,14 @@ func newClient(t *testing.T, certFile string) *tls.Config {
 	return &tls.Config{RootCAs: pool, NextProtos: []string{"http/1.1"}}
 }
 
-func startVerdict(t *testing.T, cert, key string, policies []string) string {
+func startVerdict(t *testing.T, cert, key string, policies []string, flags ...string) string {
 	t.Helper()
 	addr := testkit.FreeAddr(t)
 	args := []string{"serve", "--addr", addr, "--tls-cert", cert, "--tls-key", key, "--metrics-addr", "", "--health-addr", testkit.FreeAddr(t)}
 	for _, p := range policies {
 		args = append(args, "--policies", p)
 	}
+	args = append(args, flags...)
 	return startProcess(t, *verdict, args, addr)
 }
 
