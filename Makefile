@@ -65,7 +65,7 @@ KYVERNO_VERSION  ?= v1.19.1
 compare-tool = test -x $(COMPARE_TOOLS)/$(1) || GOBIN=$(COMPARE_TOOLS) GOWORK=off CGO_ENABLED=0 $(GO) install $(2)
 
 .PHONY: compare
-compare: build ## Time verdict check beside gator, conftest and kyverno on 10,000 Pods (tools go to COMPARE_TOOLS).
+compare: build ## Time verdict check beside gator, conftest and kyverno on 10,000 Pods, and the rbac commands beside kube's authorizer (tools go to COMPARE_TOOLS).
 	@mkdir -p $(COMPARE_TOOLS)
 	$(call compare-tool,gator,github.com/open-policy-agent/gatekeeper/v3/cmd/gator@$(GATOR_VERSION))
 	$(call compare-tool,conftest,github.com/open-policy-agent/conftest@$(CONFTEST_VERSION))
@@ -73,8 +73,10 @@ compare: build ## Time verdict check beside gator, conftest and kyverno on 10,00
 	@$(call pinned-version,hack/compare/kyverno,github.com/kyverno/kyverno,$(KYVERNO_VERSION))
 	test -x $(COMPARE_TOOLS)/kubectl-kyverno || (cd hack/compare/kyverno && GOWORK=off CGO_ENABLED=0 $(GO) build \
 		-o $(COMPARE_TOOLS)/kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno)
+	$(GO) build -o $(COMPARE_TOOLS)/kubeauthz ./test/compare/kubeauthz
 	$(GOTEST) ./test/compare -run TestCompare -count=1 -v -timeout 30m -compare -verdict $(BIN)/verdict \
-		-gator $(COMPARE_TOOLS)/gator -conftest $(COMPARE_TOOLS)/conftest -kyverno $(COMPARE_TOOLS)/kubectl-kyverno
+		-gator $(COMPARE_TOOLS)/gator -conftest $(COMPARE_TOOLS)/conftest -kyverno $(COMPARE_TOOLS)/kubectl-kyverno \
+		-kubeauthz $(COMPARE_TOOLS)/kubeauthz
 
 load: build ## Load-test verdict serve over TLS on loopback, the server on CPU 1 and the load on CPU 0 (OPA=path/to/opa to measure OPA's server too).
 	$(if $(shell command -v taskset),taskset -c 0) $(GOTEST) ./test/load -run TestLoad -count=1 -v -timeout 10m -load -verdict $(BIN)/verdict $(if $(OPA),-opa $(OPA))

@@ -2,101 +2,26 @@ package rbacsim
 
 import (
 	"context"
-	"fmt"
-	"math/rand"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/verdict-dev/verdict/internal/fixtures"
 )
 
-// The benchmark model: 5,000 roles (4,000 Roles in 100 namespaces and 1,000 ClusterRoles) and 20,000
-// bindings (18,000 RoleBindings and 2,000 ClusterRoleBindings), each binding naming three subjects
-// among 5,000 users, 200 groups and 50 service accounts per namespace.
-const (
-	benchNamespaces   = 100
-	benchRolesPerNS   = 40
-	benchClusterRoles = 1000
-	benchRBsPerNS     = 180
-	benchCRBs         = 2000
-	benchUsers        = 5000
-	benchGroups       = 200
-	benchSAsPerNS     = 50
+// The benchmark model is fixtures.RBACWorld: 5,000 roles and 20,000 bindings.
+var (
+	benchNamespaces   = fixtures.WorldNamespaces
+	benchClusterRoles = fixtures.WorldClusterRoles
+	benchUsers        = fixtures.WorldUsers
+	benchResources    = fixtures.WorldResources
+	benchGroupsOf     = fixtures.WorldGroupOf
+	benchVerbs        = fixtures.WorldVerbs
+	benchSubjects     = fixtures.WorldSubjects
+	benchManifests    = sync.OnceValue(fixtures.RBACWorld)
 )
-
-var benchResources = []string{"pods", "services", "configmaps", "secrets", "deployments", "statefulsets", "jobs", "cronjobs", "ingresses", "leases"}
-var benchGroupsOf = map[string]string{"deployments": "apps", "statefulsets": "apps", "jobs": "batch", "cronjobs": "batch", "ingresses": "networking.k8s.io", "leases": "coordination.k8s.io"}
-var benchVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
-
-func benchRules(r *rand.Rand, b *strings.Builder) {
-	b.WriteString("rules:\n")
-	for i := 0; i < 5; i++ {
-		res := benchResources[r.Intn(len(benchResources))]
-		verbs := []string{benchVerbs[r.Intn(len(benchVerbs))], benchVerbs[r.Intn(len(benchVerbs))]}
-		names := ""
-		if r.Intn(5) == 0 {
-			names = fmt.Sprintf(", resourceNames: [obj-%d]", r.Intn(10))
-		}
-		sub := ""
-		if r.Intn(6) == 0 {
-			sub = "/status"
-		}
-		fmt.Fprintf(b, "- {apiGroups: [%q], resources: [%s%s], verbs: [%s]%s}\n", benchGroupsOf[res], res, sub, strings.Join(verbs, ", "), names)
-	}
-}
-
-func benchSubjects(r *rand.Rand, b *strings.Builder, ns string) {
-	b.WriteString("subjects:\n")
-	for i := 0; i < 3; i++ {
-		switch r.Intn(3) {
-		case 0:
-			fmt.Fprintf(b, "- {kind: User, name: user-%d, apiGroup: rbac.authorization.k8s.io}\n", r.Intn(benchUsers))
-		case 1:
-			fmt.Fprintf(b, "- {kind: Group, name: group-%d, apiGroup: rbac.authorization.k8s.io}\n", r.Intn(benchGroups))
-		default:
-			san := fmt.Sprintf("ns-%d", r.Intn(benchNamespaces))
-			if ns != "" && r.Intn(2) == 0 {
-				fmt.Fprintf(b, "- {kind: ServiceAccount, name: sa-%d}\n", r.Intn(benchSAsPerNS))
-				continue
-			}
-			fmt.Fprintf(b, "- {kind: ServiceAccount, name: sa-%d, namespace: %s}\n", r.Intn(benchSAsPerNS), san)
-		}
-	}
-}
-
-var benchManifests = sync.OnceValue(func() []byte {
-	r := rand.New(rand.NewSource(1))
-	var b strings.Builder
-	for i := 0; i < benchClusterRoles; i++ {
-		fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cr-%d}\n", i)
-		benchRules(r, &b)
-	}
-	for ns := 0; ns < benchNamespaces; ns++ {
-		for i := 0; i < benchRolesPerNS; i++ {
-			fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: role-%d, namespace: ns-%d}\n", i, ns)
-			benchRules(r, &b)
-		}
-	}
-	for i := 0; i < benchCRBs; i++ {
-		fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: crb-%d}\n", i)
-		fmt.Fprintf(&b, "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr-%d}\n", r.Intn(benchClusterRoles))
-		benchSubjects(r, &b, "")
-	}
-	for ns := 0; ns < benchNamespaces; ns++ {
-		for i := 0; i < benchRBsPerNS; i++ {
-			fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb-%d, namespace: ns-%d}\n", i, ns)
-			if r.Intn(2) == 0 {
-				fmt.Fprintf(&b, "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: role-%d}\n", r.Intn(benchRolesPerNS))
-			} else {
-				fmt.Fprintf(&b, "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr-%d}\n", r.Intn(benchClusterRoles))
-			}
-			benchSubjects(r, &b, fmt.Sprintf("ns-%d", ns))
-		}
-	}
-	return []byte(b.String())
-})
 
 var benchModel = sync.OnceValue(func() *Model {
 	objs, err := Parse("bench.yaml", benchManifests())
@@ -112,27 +37,15 @@ var benchModel = sync.OnceValue(func() *Model {
 // benchRequests are requests by impersonated users, as can-i makes them: users, service accounts
 // (with their groups) and users in groups.
 func benchRequests(n int) []authorizer.Attributes {
-	r := rand.New(rand.NewSource(2))
+	questions := fixtures.WorldQuestions(n)
 	out := make([]authorizer.Attributes, n)
-	for i := range out {
-		var name string
-		var groups []string
-		switch r.Intn(3) {
-		case 0:
-			name = fmt.Sprintf("user-%d", r.Intn(benchUsers))
-		case 1:
-			name = fmt.Sprintf("system:serviceaccount:ns-%d:sa-%d", r.Intn(benchNamespaces), r.Intn(benchSAsPerNS))
-		default:
-			name = fmt.Sprintf("user-%d", r.Intn(benchUsers))
-			groups = []string{fmt.Sprintf("group-%d", r.Intn(benchGroups)), fmt.Sprintf("group-%d", r.Intn(benchGroups))}
-		}
-		u, err := Impersonate(name, groups)
+	for i, q := range questions {
+		u, err := Impersonate(q.User, q.Groups)
 		if err != nil {
 			panic(err)
 		}
-		res := benchResources[r.Intn(len(benchResources))]
-		out[i] = &authorizer.AttributesRecord{User: u, Verb: benchVerbs[r.Intn(len(benchVerbs))], APIGroup: benchGroupsOf[res],
-			Resource: res, Namespace: fmt.Sprintf("ns-%d", r.Intn(benchNamespaces)), Name: fmt.Sprintf("obj-%d", r.Intn(10)), ResourceRequest: true}
+		out[i] = &authorizer.AttributesRecord{User: u, Verb: q.Verb, APIGroup: q.APIGroup,
+			Resource: q.Resource, Namespace: q.Namespace, Name: q.Name, ResourceRequest: true}
 	}
 	return out
 }
