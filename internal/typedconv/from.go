@@ -23,6 +23,8 @@ func FromUnstructured(u map[string]any, obj any) error {
 	if d == nil {
 		return runtime.DefaultUnstructuredConverter.FromUnstructured(u, obj)
 	}
+	// apimachinery sets every field; starting from zero, the decoders set only those u has.
+	v.Elem().SetZero()
 	return d(reflect.ValueOf(u), v.Elem())
 }
 
@@ -259,7 +261,7 @@ type fieldDecoder struct {
 }
 
 func (b *decoderBuilder) structDecoder(t reflect.Type) (decoder, error) {
-	var fields []fieldDecoder
+	s := &structDecoder{byKey: map[string][]int{}}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag := tagOf(sf)
@@ -270,35 +272,73 @@ func (b *decoderBuilder) structDecoder(t reflect.Type) (decoder, error) {
 		if err != nil {
 			return nil, err
 		}
-		fields = append(fields, fieldDecoder{index: i, key: tag.name, name: reflect.ValueOf(tag.name), inline: tag.name == "", decode: d})
-	}
-	return func(sv, dv reflect.Value) error {
-		if sv.Kind() != reflect.Map {
-			return fmt.Errorf("cannot restore struct from: %v", sv.Kind())
+		inline := tag.name == ""
+		s.inline = s.inline || inline
+		if !inline {
+			s.byKey[tag.name] = append(s.byKey[tag.name], len(s.fields))
 		}
-		// The unstructured form's own maps are read as Go maps; others through reflection.
-		m, plain := sv.Interface().(map[string]any)
-		for i := range fields {
-			f := &fields[i]
-			fv := dv.Field(f.index)
-			if f.inline {
-				if err := (*f.decode)(sv, fv); err != nil {
-					return err
-				}
-				continue
+		s.fields = append(s.fields, fieldDecoder{index: i, key: tag.name, name: reflect.ValueOf(tag.name), inline: inline, decode: d})
+	}
+	return s.decode, nil
+}
+
+// structDecoder decodes a struct from a map. Its destination is always zero (FromUnstructured
+// zeroes the object; every value below it is new), so a struct without inlined fields is decoded
+// from the keys the map has, not from every field the type has (a Container has some 25 fields, a
+// manifest's container sets three or four); any error is the one the fields give in their order,
+// as apimachinery reports it.
+type structDecoder struct {
+	fields []fieldDecoder
+	byKey  map[string][]int // the fields of each key
+	inline bool
+}
+
+func (s *structDecoder) decode(sv, dv reflect.Value) error {
+	if sv.Kind() != reflect.Map {
+		return fmt.Errorf("cannot restore struct from: %v", sv.Kind())
+	}
+	// The unstructured form's own maps are read as Go maps; others through reflection.
+	m, plain := sv.Interface().(map[string]any)
+	if !plain || s.inline {
+		return s.eachField(sv, dv, m, plain)
+	}
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		for _, i := range s.byKey[k] {
+			f := &s.fields[i]
+			if err := (*f.decode)(reflect.ValueOf(v), dv.Field(f.index)); err != nil {
+				dv.SetZero()
+				return s.eachField(sv, dv, m, plain)
 			}
-			var x reflect.Value
-			if plain {
-				if v, ok := m[f.key]; ok && v != nil {
-					x = reflect.ValueOf(v)
-				}
-			} else {
-				x = sv.MapIndex(f.name)
-			}
-			if err := child(*f.decode, x, fv); err != nil {
+		}
+	}
+	return nil
+}
+
+// eachField decodes the struct field by field, as apimachinery's structFromUnstructured does.
+func (s *structDecoder) eachField(sv, dv reflect.Value, m map[string]any, plain bool) error {
+	for i := range s.fields {
+		f := &s.fields[i]
+		fv := dv.Field(f.index)
+		if f.inline {
+			if err := (*f.decode)(sv, fv); err != nil {
 				return err
 			}
+			continue
 		}
-		return nil
-	}, nil
+		var x reflect.Value
+		if plain {
+			if v, ok := m[f.key]; ok && v != nil {
+				x = reflect.ValueOf(v)
+			}
+		} else {
+			x = sv.MapIndex(f.name)
+		}
+		if err := child(*f.decode, x, fv); err != nil {
+			return err
+		}
+	}
+	return nil
 }

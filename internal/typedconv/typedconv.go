@@ -33,11 +33,7 @@ func ToUnstructured(obj any) (map[string]any, error) {
 	if p.object == nil {
 		return runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	}
-	out := make(map[string]any, p.object.count(v.Elem()))
-	if err := p.object.into(v.Elem(), out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return p.object.object(v.Elem())
 }
 
 // plan is the conversion of a root type: object, or nil when apimachinery converts it.
@@ -115,10 +111,7 @@ func (c *compiler) build(t reflect.Type) (encoder, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(v reflect.Value) (any, error) {
-			out := make(map[string]any, s.count(v))
-			return out, s.into(v, out)
-		}, nil
+		return func(v reflect.Value) (any, error) { return s.object(v) }, nil
 	}
 	return nil, errUnplanned
 }
@@ -326,27 +319,30 @@ func (f *field) inlined(fv reflect.Value) (reflect.Value, bool) {
 	return fv.Elem(), true
 }
 
-// count is how many keys the struct's value sets at most (inlined ones included), to size its map.
-func (s *structPlan) count(v reflect.Value) int {
-	n := 0
-	for i := range s.fields {
-		f := &s.fields[i]
-		fv := v.Field(f.index)
-		switch {
-		case f.inline != nil:
-			if sv, ok := f.inlined(fv); ok {
-				n += f.inline.count(sv)
-			}
-		case f.omitEmpty && isEmpty(fv), f.omitZero != nil && f.omitZero(fv):
-		default:
-			n++
-		}
-	}
-	return n
+// pair is a key of a struct's map and its value, gathered before the map is made at its size.
+type pair struct {
+	key   string
+	value any
 }
 
-// into sets the struct's fields into out.
-func (s *structPlan) into(v reflect.Value, out map[string]any) error {
+// object converts the struct's value into a map: its fields are gathered first (on the stack, for
+// a struct of up to 32 keys), so that the map is made once, at its size.
+func (s *structPlan) object(v reflect.Value) (map[string]any, error) {
+	var buf [32]pair
+	pairs, err := s.collect(v, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		out[p.key] = p.value // a later field of the same name wins, as in apimachinery's map
+	}
+	return out, nil
+}
+
+// collect appends the struct's keys and values to pairs, in field order, an inlined struct's where
+// it stands.
+func (s *structPlan) collect(v reflect.Value, pairs []pair) ([]pair, error) {
 	for i := range s.fields {
 		f := &s.fields[i]
 		fv := v.Field(f.index)
@@ -361,10 +357,10 @@ func (s *structPlan) into(v reflect.Value, out map[string]any) error {
 		switch {
 		case f.inline != nil:
 			if sv, ok := f.inlined(fv); ok {
-				err = f.inline.into(sv, out)
+				pairs, err = f.inline.collect(sv, pairs)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		case f.scalar != nil:
@@ -373,11 +369,11 @@ func (s *structPlan) into(v reflect.Value, out map[string]any) error {
 			x, err = (*f.enc)(fv)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out[f.name] = x
+		pairs = append(pairs, pair{f.name, x})
 	}
-	return nil
+	return pairs, nil
 }
 
 // isEmpty is apimachinery's test of an omitempty field.
