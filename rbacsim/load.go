@@ -117,20 +117,26 @@ func fromSet(set *manifest.Set) (*Objects, error) {
 // notes the documents of other kinds. Large sets are converted on every core; the result does not
 // depend on it.
 func FromDocuments(docs []manifest.Document) (*Objects, []error) {
-	parts := make([]*Objects, len(docs))
-	errs := make([]error, len(docs))
-	convert := func(i int) {
-		parts[i] = &Objects{Sources: map[any]Source{}}
-		errs[i] = parts[i].addObject(docs[i])
-	}
-	parallel.Each(len(docs), 64, convert)
+	// Documents are converted in runs of 64, each run into objects of its own, merged in order.
+	const run = 64
+	runs := (len(docs) + run - 1) / run
+	parts := make([]*Objects, runs)
+	errs := make([][]error, runs)
+	parallel.Each(runs, 2, func(r int) {
+		p := &Objects{Sources: map[any]Source{}}
+		for _, d := range docs[r*run : min(len(docs), (r+1)*run)] {
+			notes := len(p.Notes)
+			if err := p.addObject(d); err != nil {
+				p.Notes = p.Notes[:notes] // a document in error adds nothing, not even its notes
+				errs[r] = append(errs[r], err)
+			}
+		}
+		parts[r] = p
+	})
 	objs := &Objects{Sources: make(map[any]Source, len(docs))}
 	var bad []error
-	for i, p := range parts {
-		if errs[i] != nil {
-			bad = append(bad, errs[i])
-			continue
-		}
+	for r, p := range parts {
+		bad = append(bad, errs[r]...)
 		objs.Append(p)
 	}
 	return objs, bad

@@ -30,6 +30,24 @@ ClusterIP NodePort LoadBalancer Opaque true false`
 	return m
 }()
 
+// boxedWords are words as values of a document: a string in an interface is a pointer to a copy of
+// its header, which each occurrence would allocate again.
+var boxedWords = func() map[string]any {
+	m := make(map[string]any, len(words))
+	for w := range words {
+		m[w] = w
+	}
+	return m
+}()
+
+// strValue returns b as a string value of a document, without allocating when it is one of words.
+func strValue(b []byte) any {
+	if v, ok := boxedWords[string(b)]; ok {
+		return v
+	}
+	return string(b)
+}
+
 // str returns b as a string, without allocating when it is one of words.
 func str(b []byte) string {
 	if s, ok := words[string(b)]; ok {

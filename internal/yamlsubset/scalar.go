@@ -71,7 +71,7 @@ func scalar(s []byte) (any, bool) {
 		}
 		return nil, false
 	case isLetter(c) || c == '_' || c == '/' || c == '$' || c >= utf8.RuneSelf:
-		return str(s), true
+		return strValue(s), true
 	}
 	return nil, false
 }
