@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/verdict-dev/verdict/internal/gctune"
 	"github.com/verdict-dev/verdict/rbacsim"
 	"github.com/verdict-dev/verdict/rbacsim/cluster"
 )
@@ -50,6 +51,7 @@ func (in *rbacInputs) validate() error {
 
 // load reads the inputs into a model, printing notes (skipped documents and the like) to errOut.
 func (in *rbacInputs) load(streams IOStreams) (*rbacsim.Model, error) {
+	defer gctune.Pause()() // the model keeps what loading allocates (see gctune.Pause)
 	objs := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
 	if in.WithDefaults {
 		defaults, err := rbacsim.DefaultObjects()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdict-dev/verdict/internal/gctune"
 	"github.com/verdict-dev/verdict/manifest"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
@@ -101,9 +102,11 @@ func (o *rbacDiffOptions) Run() error {
 	var oldRev, newRev string
 	var oldErr, newErr error
 	var wg sync.WaitGroup
+	resume := gctune.Pause() // the models keep what loading allocates (see gctune.Pause)
 	wg.Go(func() { oldModel, oldRev, oldErr = o.side(o.Old, "OLD") })
 	newModel, newRev, newErr = o.side(o.New, "NEW")
 	wg.Wait()
+	resume()
 	if err := errors.Join(oldErr, newErr); err != nil {
 		return withCode(exitBadInput, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apiserver/pkg/authentication/user"
 
+	"github.com/verdict-dev/verdict/internal/gctune"
 	"github.com/verdict-dev/verdict/internal/jsonout"
 	"github.com/verdict-dev/verdict/rbacsim"
 )
@@ -67,21 +68,30 @@ func (o *rbacEscalationsOptions) Validate() error {
 	return nil
 }
 
-func (o *rbacEscalationsOptions) Run() error {
+// load reads the model and the workloads whose service accounts' tokens a user may reach.
+func (o *rbacEscalationsOptions) load() (*rbacsim.Model, *rbacsim.Workloads, error) {
+	defer gctune.Pause()() // the model keeps what loading allocates (see gctune.Pause)
 	objs := &rbacsim.Objects{Sources: map[any]rbacsim.Source{}}
 	if o.WithDefaults {
 		defaults, err := rbacsim.DefaultObjects()
 		if err != nil {
-			return withCode(exitBadInput, err)
+			return nil, nil, err
 		}
 		objs.Append(defaults)
 	}
 	read, workloads, err := rbacsim.ReadWithWorkloads(o.Filenames, o.streams.In)
 	if err != nil {
-		return withCode(exitBadInput, err)
+		return nil, nil, err
 	}
 	objs.Append(read)
-	model := rbacsim.NewModel(objs)
+	return rbacsim.NewModel(objs), workloads, nil
+}
+
+func (o *rbacEscalationsOptions) Run() error {
+	model, workloads, err := o.load()
+	if err != nil {
+		return withCode(exitBadInput, err)
+	}
 	for _, n := range model.Notes() {
 		fmt.Fprintln(o.streams.ErrOut, "note:", n)
 	}

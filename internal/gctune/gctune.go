@@ -7,6 +7,7 @@
 package gctune
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -70,4 +71,28 @@ func Percent(live uint64) int {
 	p := int(Headroom * 100 / live)
 	p -= p % 10
 	return max(Min, min(Max, p))
+}
+
+// PauseLimit is the heap at which a paused collector collects anyway.
+const PauseLimit = 1 << 30
+
+// Pause turns the collector off until resume is called, for a command that builds one structure
+// from its input and keeps it (an RBAC model from its manifests): a collection while it loads
+// marks nearly all of what it has allocated, which it will keep, and the last one comes when that
+// is largest (loading 25,000 RBAC objects spent a fifth of its CPU so). The heap may grow to
+// PauseLimit before the runtime collects anyway (debug.SetMemoryLimit). With GOGC or GOMEMLIMIT in
+// the environment the collector stays as they set it. resume restores the target and the limit.
+func Pause() (resume func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(PauseLimit)
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }

@@ -2,6 +2,7 @@ package gctune
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -41,4 +42,33 @@ func TestFollowTunesAfterCollections(t *testing.T) {
 		t.Errorf("GOGC = %d with %d MiB live, want it lowered below %d", got, len(held), Max)
 	}
 	runtime.KeepAlive(held)
+}
+
+func TestPauseTurnsTheCollectorOffUntilResumed(t *testing.T) {
+	before := currentPercent()
+	resume := Pause()
+	if got := currentPercent(); got != -1 {
+		t.Errorf("GOGC = %d while paused, want off (-1)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != PauseLimit {
+		t.Errorf("memory limit %d while paused, want %d", got, PauseLimit)
+	}
+	resume()
+	if got := currentPercent(); got != before {
+		t.Errorf("GOGC = %d after resume, want %d", got, before)
+	}
+	if got := debug.SetMemoryLimit(-1); got == PauseLimit {
+		t.Errorf("memory limit still %d after resume", got)
+	}
+}
+
+func TestPauseLeavesTheEnvironmentsSetting(t *testing.T) {
+	t.Setenv("GOGC", "100")
+	before := currentPercent()
+	Pause()()
+	resume := Pause()
+	defer resume()
+	if got := currentPercent(); got != before {
+		t.Errorf("GOGC = %d with GOGC set in the environment, want %d", got, before)
+	}
 }
