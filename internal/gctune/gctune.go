@@ -19,7 +19,7 @@ import (
 const (
 	Max      = 400
 	Min      = 50
-	Headroom = 48 << 20
+	Headroom = 64 << 20
 )
 
 var start sync.Once

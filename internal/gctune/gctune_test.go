@@ -13,10 +13,10 @@ func TestPercent(t *testing.T) {
 	}{
 		{0, Max},
 		{4 << 20, Max},   // a few manifests: collect rarely
-		{12 << 20, Max},  // 48 MiB of headroom is exactly GOGC=400
-		{24 << 20, 200},  // the headroom spread over a larger heap
-		{48 << 20, 100},  // 10,000 Pods held
-		{60 << 20, 80},   // steps of 10
+		{16 << 20, Max},  // 64 MiB of headroom is exactly GOGC=400
+		{32 << 20, 200},  // the headroom spread over a larger heap
+		{64 << 20, 100},  // 10,000 Pods held, and more
+		{75 << 20, 80},   // steps of 10
 		{400 << 20, Min}, // 100,000 Pods: at most half as much again
 		{4000 << 20, Min},
 	}
