@@ -2,6 +2,7 @@ package rbacsim
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,5 +236,32 @@ func TestDefaultObjects(t *testing.T) {
 	}
 	if has(m.ClusterRole("view"), "get", "", "secrets", "") {
 		t.Error("view may read secrets")
+	}
+}
+
+// TestFromDocumentsKeepsOrderAndDropsFailedDocuments converts more documents than one run of the
+// parallel conversion holds: the objects come out in document order, and a document in error adds
+// nothing, not even the note of its old API version.
+func TestFromDocumentsKeepsOrderAndDropsFailedDocuments(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 150; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r-%d, namespace: ns}\nrules: []\n", i)
+	}
+	b.WriteString("---\napiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: old, namespace: ns}\nrules: []\n")
+	b.WriteString("---\napiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: bad, namespace: ns}\nrules: [{verbs: [get], apiGroups: [''], resources: [pods], bogus: 1}]\n")
+	objs, errs := FromDocuments(manifest.Decode("roles.yaml", []byte(b.String())).Documents)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `Role "ns/bad"`) {
+		t.Fatalf("errors %v, want one, of Role ns/bad", errs)
+	}
+	if len(objs.Roles) != 151 {
+		t.Fatalf("%d roles, want 151", len(objs.Roles))
+	}
+	for i := 0; i < 150; i++ {
+		if want := fmt.Sprintf("r-%d", i); objs.Roles[i].Name != want {
+			t.Fatalf("role %d is %s, want %s", i, objs.Roles[i].Name, want)
+		}
+	}
+	if len(objs.Notes) != 1 || !strings.Contains(objs.Notes[0], `"old"`) {
+		t.Errorf("notes %q, want only the one of Role old", objs.Notes)
 	}
 }
