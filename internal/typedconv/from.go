@@ -41,6 +41,12 @@ func decoderOf(t reflect.Type) decoder {
 	}
 	r := &rootDecoder{}
 	b := &decoderBuilder{built: memo[decoder]{}}
+	// A root with an unmarshaler of its own is apimachinery's to convert: it unmarshals into the
+	// object as it is, which FromUnstructured's zeroing would change.
+	if value.TypeReflectEntryOf(t).CanConvertFromUnstructured() {
+		actual, _ := decoders.LoadOrStore(t, r)
+		return actual.(*rootDecoder).decode
+	}
 	if d, err := b.decoderOf(t); err == nil {
 		r.decode = func(sv, dv reflect.Value) error { return (*d)(sv, dv) }
 	}

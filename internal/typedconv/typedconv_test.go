@@ -1,6 +1,7 @@
 package typedconv
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
@@ -206,6 +207,41 @@ func TestMatchesApimachineryOnEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		compare(t, tt.name, tt.obj)
+	}
+}
+
+// mergingRoot unmarshals into what it holds, keeping fields the JSON does not name.
+type mergingRoot struct {
+	A, B string
+}
+
+func (m *mergingRoot) UnmarshalJSON(data []byte) error {
+	var in map[string]string
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	for k, v := range in {
+		switch k {
+		case "a":
+			m.A = v
+		case "b":
+			m.B = v
+		}
+	}
+	return nil
+}
+
+func TestFromUnstructuredLeavesARootUnmarshalerItsObject(t *testing.T) {
+	want, got := &mergingRoot{B: "kept"}, &mergingRoot{B: "kept"}
+	u := map[string]any{"a": "set"}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := FromUnstructured(u, got); err != nil {
+		t.Fatal(err)
+	}
+	if *got != *want {
+		t.Errorf("FromUnstructured gave %+v, apimachinery %+v", *got, *want)
 	}
 }
 
